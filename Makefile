@@ -1,0 +1,53 @@
+# Tasks. `make run` and `make test` do every set-up step themselves on a fresh machine.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DB ?= data/demo.duckdb
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run demo test test-fast browser-deps lint format bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e . --group dev
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/python -m etl demo --db $(DB)
+
+run: demo
+	LOCALISM_DB=$(DB) $(BIN)/streamlit run dashboard/app.py --server.address 127.0.0.1 --server.headless true
+
+# Chromium (Debian's package) and axe-core for the browser tests; skipped where apt is unavailable.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium not installed and cannot apt-get: browser tests will be skipped"; fi; \
+	fi
+	@if [ ! -f node_modules/axe-core/axe.min.js ] && command -v npm >/dev/null; then \
+	  npm install --silent --no-audit --no-fund --no-save axe-core@4.14.1 >/dev/null || echo "axe-core not installed: accessibility checks will be skipped"; \
+	fi
+
+# pytest exits 5 when it collected no tests: treat that as a failure, never as a pass.
+test: setup browser-deps
+	$(BIN)/python -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "no tests were collected" >&2; exit 1; fi; exit $$rc
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not browser and not slow"
+
+lint: setup
+	$(BIN)/ruff check etl kpis dashboard tests sample_data benchmarks
+
+format: setup
+	$(BIN)/ruff format etl kpis dashboard tests sample_data benchmarks
+
+bench: setup
+	$(BIN)/python -m benchmarks.load_1m
+
+clean:
+	rm -rf $(VENV) data node_modules .pytest_cache
