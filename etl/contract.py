@@ -122,8 +122,8 @@ RETURN_COLUMNS: dict[str, tuple[str, ...]] = {
         "lease_years",
     ),
 }
-# Columns that may be left out of a file's header ('optional' in the contract). Demographic counts
-# read blank as 0, so a missing demographic column is read as all-blank too.
+# Columns that may be left out of a file's header (their rule starts with 'optional' in the
+# contract); every other column must be in the header, even where its cells may be blank.
 OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {
     "budget": frozenset({"ward_code"}),
     "engagement": frozenset({"ward_code"}),

@@ -1,0 +1,335 @@
+"""Turn the spellings people type into the one form the warehouse stores.
+
+Pure functions, vectorised over pandas Series of text. Each column parser returns the parsed
+Series (NA where the text could not be read) and a Series of plain-English reasons (NA where the
+value was fine or blank), so the validator can report every unreadable cell at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+import re
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+
+# ---------------------------------------------------------------------------------------------
+# Text
+
+
+def text_key(value: str) -> str:
+    """Trim, lower-case and collapse white space (the contract's 'case- and space-insensitive')."""
+    return " ".join(str(value).split()).lower()
+
+
+def header_key(value: str) -> str:
+    """Headers are compared with case, spaces and underscores removed altogether."""
+    return re.sub(r"[\s_]+", "", str(value).replace("\ufeff", "")).lower()
+
+
+def closest(value: str, choices: Iterable[str], n: int = 3) -> list[str]:
+    """The closest few choices to a misspelt value, best first (empty if nothing is close)."""
+    choices = list(choices)
+    by_key: dict[str, str] = {}
+    for c in choices:
+        by_key.setdefault(text_key(c), c)
+    hits = difflib.get_close_matches(text_key(value), list(by_key), n=n, cutoff=0.5)
+    return [by_key[h] for h in hits]
+
+
+def _blank(s: pd.Series) -> pd.Series:
+    return s.isna() | (s.astype("string").str.strip() == "")
+
+
+def _reasons(index: pd.Index) -> pd.Series:
+    return pd.Series(pd.NA, index=index, dtype="string")
+
+
+# ---------------------------------------------------------------------------------------------
+# Quarters
+
+_Q_YEAR_FIRST = re.compile(r"^(?:fy\s*)?(\d{4})\s*[-/]\s*(\d{2}|\d{4})\s*[-\s]?\s*q\s*([1-4])$")
+_Q_QUARTER_FIRST = re.compile(r"^q\s*([1-4])\s*[-\s]?\s*(?:fy\s*)?(\d{4})\s*[-/]\s*(\d{2}|\d{4})$")
+
+
+def parse_quarter(text: str) -> str:
+    """Read a financial-year quarter in any accepted spelling; return it as `2025-26 Q2`."""
+    key = text_key(text)
+    m = _Q_YEAR_FIRST.match(key)
+    if m:
+        start, end, q = m.group(1), m.group(2), m.group(3)
+    else:
+        m = _Q_QUARTER_FIRST.match(key)
+        if not m:
+            raise ValueError(
+                f"'{text}' is not a quarter: write it like 2025-26 Q2 (financial year, then Q1-Q4)"
+            )
+        q, start, end = m.group(1), m.group(2), m.group(3)
+    first = int(start)
+    second = int(end) if len(end) == 4 else (first // 100) * 100 + int(end)
+    if second != first + 1:
+        raise ValueError(
+            f"'{text}' is not a quarter: the financial year must run over two consecutive years, "
+            f"like {first}-{(first + 1) % 100:02d}"
+        )
+    return f"{first}-{second % 100:02d} Q{q}"
+
+
+def quarter_parts(quarter: str) -> tuple[int, int]:
+    """(first calendar year of the financial year, quarter number 1-4) of a canonical quarter."""
+    return int(quarter[:4]), int(quarter[-1])
+
+
+def quarter_bounds(quarter: str) -> tuple[dt.date, dt.date]:
+    """First and last day of a canonical quarter (Q1 Apr-Jun ... Q4 Jan-Mar)."""
+    fy, q = quarter_parts(quarter)
+    start_month = 4 + 3 * (q - 1)
+    year = fy if start_month <= 12 else fy + 1
+    start_month = (start_month - 1) % 12 + 1
+    start = dt.date(year, start_month, 1)
+    end_month_next = start_month + 3
+    end = (
+        dt.date(year + 1, end_month_next - 12, 1) if end_month_next > 12 else dt.date(year, end_month_next, 1)
+    ) - dt.timedelta(days=1)
+    return start, end
+
+
+def financial_year(quarter: str) -> str:
+    """`2025-26 Q2` -> `2025-26`."""
+    return quarter[:7]
+
+
+def shift_quarter(quarter: str, by: int) -> str:
+    """The quarter `by` quarters after (negative: before) a canonical quarter."""
+    fy, q = quarter_parts(quarter)
+    n = fy * 4 + (q - 1) + by
+    fy, q = divmod(n, 4)
+    return f"{fy}-{(fy + 1) % 100:02d} Q{q + 1}"
+
+
+def quarter_of_date(day: dt.date) -> str:
+    """The financial-year quarter a date falls in."""
+    fy = day.year if day.month >= 4 else day.year - 1
+    q = (day.month - 4) % 12 // 3 + 1
+    return f"{fy}-{(fy + 1) % 100:02d} Q{q}"
+
+
+def quarters_between(first: str, last: str) -> list[str]:
+    """Every quarter from first to last inclusive."""
+    out, q = [], first
+    while q <= last:
+        out.append(q)
+        q = shift_quarter(q, 1)
+    return out
+
+
+def parse_quarter_series(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Vectorised `parse_quarter` (the few distinct spellings are parsed once each)."""
+    out = pd.Series(pd.NA, index=s.index, dtype="string")
+    reasons = _reasons(s.index)
+    present = ~_blank(s)
+    for text in pd.unique(s[present]):
+        mask = present & (s == text)
+        try:
+            out[mask] = parse_quarter(text)
+        except ValueError as exc:
+            reasons[mask] = str(exc)
+    return out, reasons
+
+
+# ---------------------------------------------------------------------------------------------
+# Money and integers
+
+_MONEY = re.compile(r"^£?(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<dec>\.\d*)?$")
+_DECIMAL_COMMA = re.compile(r"^£?\d+,\d{1,2}$")
+_INTEGER = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.0*)?$")
+
+
+def parse_money(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Pounds: `1234.5`, `1,234.50`, `£1,234.50`, ` 1234 ` -> 1234.5; rounded to pennies."""
+    text = s.astype("string").str.strip().str.replace(r"^£\s+", "£", regex=True)
+    blank = _blank(s)
+    m = text.str.extract(_MONEY)
+    ok = m["num"].notna() & ~blank
+    number = (m["num"].str.replace(",", "", regex=False) + m["dec"].fillna("").str.rstrip(".")).where(ok)
+    values = pd.to_numeric(number, errors="coerce").round(2).astype("Float64")
+    reasons = _reasons(s.index)
+    bad = ~ok & ~blank
+    negative = bad & text.str.match(r"^(?:-|\(|£\s*-|-\s*£)")
+    dec_comma = bad & text.str.match(_DECIMAL_COMMA)
+    reasons[bad] = "is not an amount in pounds: write it like 1234.50 or £1,234.50"
+    reasons[dec_comma] = "uses a decimal comma, which is ambiguous: write 1234.50, with a decimal point"
+    reasons[negative] = "must not be negative"
+    return values, reasons
+
+
+def parse_int(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Whole numbers: `12`, `1,234`, and Excel's `12.0`; negative numbers parse (checked later)."""
+    text = s.astype("string").str.strip()
+    blank = _blank(s)
+    neg = text.str.startswith("-").fillna(False)
+    body = text.str.lstrip("-").str.strip()
+    ok = body.str.fullmatch(_INTEGER).fillna(False) & ~blank
+    number = body.str.replace(",", "", regex=False).str.replace(r"\.0*$", "", regex=True)
+    values = pd.to_numeric(number.where(ok), errors="coerce").astype("Int64")
+    values = values.where(~neg, -values)
+    reasons = _reasons(s.index)
+    reasons[~ok & ~blank] = "is not a whole number"
+    return values, reasons
+
+
+def parse_decimal(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Plain decimal numbers (targets): `0.25`, `25`, `-1.5`."""
+    text = s.astype("string").str.strip()
+    blank = _blank(s)
+    ok = text.str.fullmatch(r"-?\d+(?:\.\d*)?|-?\.\d+").fillna(False)
+    values = pd.to_numeric(text.where(ok), errors="coerce").astype("Float64")
+    reasons = _reasons(s.index)
+    reasons[~ok & ~blank] = "is not a number"
+    return values, reasons
+
+
+# ---------------------------------------------------------------------------------------------
+# Dates
+
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_UK = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?)?$")
+
+
+def parse_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """ISO `2025-07-31` (or Excel's ISO datetime) and UK day-first `31/07/2025`; never month-first."""
+    text = s.astype("string").str.strip()
+    blank = _blank(s)
+    iso = text.str.extract(_ISO)
+    uk = text.str.extract(_UK)
+    year = iso[0].fillna(uk[2])
+    month = iso[1].fillna(uk[1])
+    day = iso[2].fillna(uk[0])
+    parts = pd.DataFrame(
+        {
+            "year": pd.to_numeric(year, errors="coerce"),
+            "month": pd.to_numeric(month, errors="coerce"),
+            "day": pd.to_numeric(day, errors="coerce"),
+        }
+    )
+    matched = parts.notna().all(axis=1)
+    values = pd.Series(pd.NaT, index=s.index, dtype="datetime64[s]")
+    if matched.any():
+        values[matched] = pd.to_datetime(parts[matched], errors="coerce")
+    reasons = _reasons(s.index)
+    reasons[~blank & ~matched] = "is not a date: write it as 2025-07-31 or 31/07/2025"
+    reasons[~blank & matched & values.isna()] = "is not a real calendar date (day-first: 31/07/2025)"
+    return values, reasons
+
+
+# ---------------------------------------------------------------------------------------------
+# Booleans and enums
+
+_TRUE = {"true", "yes", "y", "1"}
+_FALSE = {"false", "no", "n", "0"}
+
+
+def parse_bool(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """`true/false`, `yes/no`, `y/n`, `1/0` in any case."""
+    key = s.astype("string").str.strip().str.lower().str.replace(r"\.0$", "", regex=True)
+    values = pd.Series(pd.NA, index=s.index, dtype="boolean")
+    values[key.isin(_TRUE).fillna(False)] = True
+    values[key.isin(_FALSE).fillna(False)] = False
+    reasons = _reasons(s.index)
+    reasons[~_blank(s) & values.isna()] = "must be yes or no (or true/false, y/n, 1/0)"
+    return values, reasons
+
+
+def enum_key(value: str) -> str:
+    """Enum spelling: case-insensitive; spaces and hyphens read as underscores."""
+    return re.sub(r"[\s\-_]+", "_", str(value).strip().lower())
+
+
+def parse_enum(
+    s: pd.Series, allowed: Sequence[str], *, none_is_blank: bool = False
+) -> tuple[pd.Series, pd.Series]:
+    """Map a free spelling of an allowed value to its canonical form; suggest the closest."""
+    key = s.astype("string").str.strip().str.lower().str.replace(r"[\s\-_]+", "_", regex=True)
+    if none_is_blank:
+        key = key.mask(key == "none", "")
+    blank = key.isna() | (key == "")
+    ok = key.isin(list(allowed)).fillna(False)
+    values = key.where(ok).astype("string")
+    reasons = _reasons(s.index)
+    for text in pd.unique(s[~ok & ~blank]):
+        hint = closest(enum_key(text), allowed, n=1)
+        msg = "is not one of the allowed values"
+        msg += f" (did you mean '{hint[0]}'?)" if hint else f": {', '.join(allowed)}"
+        reasons[(s == text) & ~ok & ~blank] = msg
+    return values, reasons
+
+
+# ---------------------------------------------------------------------------------------------
+# Reference matching: wards and directorates
+
+_WARD_CODE = re.compile(r"^E05\d{6}$", re.IGNORECASE)
+
+
+def parse_ward(
+    s: pd.Series, codes: Sequence[str], names: Sequence[str]
+) -> tuple[pd.Series, pd.Series]:
+    """A ward code (`E05` + 6 digits) in the reference, or the exact ward name; stored as the code."""
+    by_code = {c.upper(): c for c in codes}
+    by_name = {text_key(n): c for n, c in zip(names, codes, strict=True)}
+    values = pd.Series(pd.NA, index=s.index, dtype="string")
+    reasons = _reasons(s.index)
+    present = ~_blank(s)
+    for text in pd.unique(s[present]):
+        mask = present & (s == text)
+        raw = str(text).strip()
+        code = by_code.get(raw.upper()) or by_name.get(text_key(raw))
+        if code:
+            values[mask] = code
+            continue
+        if _WARD_CODE.match(raw):
+            reasons[mask] = "is not a ward code of this council"
+        else:
+            hints = closest(raw, list(names) + list(codes))
+            reasons[mask] = "is not a known ward" + (
+                f" (closest: {', '.join(hints)})" if hints else ""
+            )
+    return values, reasons
+
+
+def match_directorate(text: str, names: Sequence[str], short_names: Sequence[str | None]) -> str | None:
+    """The reference spelling of a directorate given its name or short name, else None."""
+    key = text_key(text)
+    for name, short in zip(names, short_names, strict=True):
+        if key == text_key(name) or (short and key == text_key(short)):
+            return name
+    return None
+
+
+def parse_directorate(
+    s: pd.Series, names: Sequence[str], short_names: Sequence[str | None]
+) -> tuple[pd.Series, pd.Series]:
+    """Directorate by name or short name, case- and space-insensitive; stored as its name."""
+    values = pd.Series(pd.NA, index=s.index, dtype="string")
+    reasons = _reasons(s.index)
+    present = ~_blank(s)
+    choices = list(names) + [x for x in short_names if x]
+    for text in pd.unique(s[present]):
+        mask = present & (s == text)
+        name = match_directorate(text, names, short_names)
+        if name:
+            values[mask] = name
+        else:
+            hints = closest(text, choices)
+            reasons[mask] = "is not a known directorate" + (
+                f" (closest: {', '.join(hints)})" if hints else ""
+            )
+    return values, reasons
+
+
+def is_nan_text(value: object) -> bool:
+    """True for None, pandas NA and float NaN."""
+    if value is None or value is pd.NA:
+        return True
+    return isinstance(value, float) and math.isnan(value)

@@ -1,0 +1,300 @@
+"""Check a raw table against its schema and report every problem at once, in the user's terms.
+
+Steps: match the header to the schema's columns; read each cell with its column's parser
+(etl.normalise), noting every unreadable cell; validate the typed frame lazily with the pandera
+model (etl.schemas); translate pandera's failure cases into (line, column, value, reason).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pandera.pandas as pa
+
+from etl import contract as c
+from etl import normalise as n
+from etl.read import RawTable
+from etl.schemas import CONTEXT, REFERENCE_MODELS, RETURN_MODELS, Context, columns_of
+
+MAX_PROBLEMS_PER_RULE = 1000  # a file with a systematic error still gets a readable report
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a file, as the person who sent it sees it."""
+
+    line: int | None
+    column: str | None
+    value: str | None
+    reason: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"line": self.line, "column": self.column, "value": self.value, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The reference data a return is checked against."""
+
+    ward_codes: tuple[str, ...] = ()
+    ward_names: tuple[str, ...] = ()
+    directorates: tuple[str, ...] = ()
+    short_names: tuple[str | None, ...] = ()
+
+
+@dataclass
+class Validated:
+    """The typed rows (index = file line) and the problems; valid when there are none."""
+
+    frame: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Header
+
+
+def match_header(
+    header: Sequence[str], expected: Sequence[str], optional: frozenset[str], line: int
+) -> tuple[dict[str, int], list[Problem], bool]:
+    """Map expected columns to header positions; report unknown, repeated and missing columns.
+
+    Returns (column -> position, problems, whether the rows can still be checked).
+    """
+    by_key = {n.header_key(col): col for col in expected}
+    positions: dict[str, int] = {}
+    problems: list[Problem] = []
+    unknown = 0
+    for pos, cell in enumerate(header):
+        if not cell.strip():
+            continue
+        col = by_key.get(n.header_key(cell))
+        if col is None:
+            unknown += 1
+            hint = difflib.get_close_matches(n.header_key(cell), list(by_key), n=1, cutoff=0.6)
+            reason = "is not a column of this return"
+            reason += f": did you mean '{by_key[hint[0]]}'?" if hint else f" (expected: {', '.join(expected)})"
+            problems.append(Problem(line, cell, None, reason))
+        elif col in positions:
+            problems.append(Problem(line, cell, None, f"appears twice in the header (as column {col})"))
+        else:
+            positions[col] = pos
+    if not positions:
+        return {}, [
+            Problem(
+                line,
+                None,
+                None,
+                "The first line is not a header row with this return's column names "
+                f"(expected: {', '.join(expected)}).",
+            )
+        ], False
+    missing = [col for col in expected if col not in positions and col not in optional]
+    for col in missing:
+        problems.append(Problem(line, col, None, "is a required column but is missing from the header"))
+    return positions, problems, not missing and unknown == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Cells
+
+
+Parser = Callable[[pd.Series], tuple[pd.Series, pd.Series]]
+
+
+def _parsers(ref: Reference) -> dict[str, Parser]:
+    return {
+        "text": lambda s: (s.str.strip().replace("", pd.NA).astype("string"), pd.Series(pd.NA, index=s.index, dtype="string")),
+        "quarter": n.parse_quarter_series,
+        "directorate": lambda s: n.parse_directorate(s, ref.directorates, ref.short_names),
+        "ward": lambda s: n.parse_ward(s, ref.ward_codes, ref.ward_names),
+        "money": n.parse_money,
+        "int": n.parse_int,
+        "count": lambda s: _blank_is_zero(n.parse_int(s)),
+        "decimal": n.parse_decimal,
+        "date": n.parse_date,
+        "bool": n.parse_bool,
+        "mechanism": lambda s: n.parse_enum(s, c.MECHANISMS, none_is_blank=True),
+        "method": lambda s: n.parse_enum(s, c.METHODS),
+        "stage": lambda s: n.parse_enum(s, c.STAGES),
+        "partner_type": lambda s: n.parse_enum(s, c.PARTNER_TYPES),
+        "arrangement": lambda s: n.parse_enum(s, c.ARRANGEMENTS),
+        "direction": lambda s: n.parse_enum(s, c.DIRECTIONS),
+        "kpi": lambda s: n.parse_enum(s, c.KPI_NAMES),
+        "financial_year": lambda s: (s.str.strip().replace("", pd.NA).str.replace("/", "-", regex=False), pd.Series(pd.NA, index=s.index, dtype="string")),
+    }
+
+
+def _blank_is_zero(parsed: tuple[pd.Series, pd.Series]) -> tuple[pd.Series, pd.Series]:
+    values, reasons = parsed
+    return values.where(values.notna() | reasons.notna(), 0).astype("Int64"), reasons
+
+
+def _cell_problems(column: str, raw: pd.Series, reasons: pd.Series) -> list[Problem]:
+    bad = reasons.notna()
+    return [
+        Problem(int(line), column, str(value), str(reason))
+        for line, value, reason in zip(raw.index[bad], raw[bad], reasons[bad], strict=True)
+    ]
+
+
+def _extra_cells(raw: RawTable) -> list[Problem]:
+    width = len(raw.header)
+    if raw.rows.shape[1] <= width:
+        return []
+    extra = raw.rows.iloc[:, width:]
+    filled = extra.apply(lambda s: s.str.strip() != "").any(axis=1)
+    return [
+        Problem(int(line), None, None, "has more cells than the header has columns")
+        for line in raw.rows.index[filled]
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Schema
+
+
+def _schema_problems(
+    model: type[pa.DataFrameModel], frame: pd.DataFrame, raw_text: pd.DataFrame, already: set[tuple[int, str]]
+) -> list[Problem]:
+    try:
+        model.validate(frame, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    cases = cases[cases["index"].notna()]
+    problems: list[Problem] = []
+    seen: set[tuple[int, str, str]] = set()
+    per_rule: dict[str, int] = {}
+    for check, case_col, line in zip(cases["check"], cases["column"], cases["index"], strict=True):
+        column, reason = _translate(str(check), str(case_col))
+        line = int(line)
+        key = (line, column, reason)
+        if key in seen or (line, column) in already:
+            continue  # a frame-wide check is reported once per column by pandera; a cell once
+        seen.add(key)
+        per_rule[reason] = per_rule.get(reason, 0) + 1
+        if per_rule[reason] > MAX_PROBLEMS_PER_RULE:
+            continue
+        value = raw_text.at[line, column] if column in raw_text.columns else None
+        problems.append(Problem(line, column, None if value is None or pd.isna(value) else str(value), reason))
+    problems.extend(_duplicate_detail(problems))
+    return [p for p in problems if not p.reason.startswith("\x00")]
+
+
+def _translate(check: str, column: str) -> tuple[str, str]:
+    if "|" in check:
+        col, reason = check.split("|", 1)
+        return col, reason
+    if check == "not_nullable":
+        return column, "is required but is blank"
+    if check in ("field_uniqueness", "multiple_fields_uniqueness"):
+        return column, "\x00duplicate"
+    if check.startswith("greater_than_or_equal_to"):
+        return column, "must be 0 or more"
+    if check.startswith("isin"):
+        return column, "is not one of the allowed values"
+    if check.startswith("str_length"):
+        return column, "is too long or empty (1-200 characters)"
+    if check.startswith("str_matches"):
+        return column, "is not a ward code (E05 and six digits)"
+    if check.startswith("in_range"):
+        return column, "is out of range (1-10)"
+    if check.startswith("coerce_dtype") or check.startswith("dtype"):
+        return column, "has the wrong type of value"
+    return column, check
+
+
+def _duplicate_detail(problems: list[Problem]) -> list[Problem]:
+    """One problem per repeated row (pandera reports each column of the key), naming the others."""
+    by_line: dict[int, list[Problem]] = {}
+    for p in problems:
+        if p.reason == "\x00duplicate":
+            by_line.setdefault(p.line or 0, []).append(p)
+    keys = {
+        line: tuple(sorted((p.column or "", p.value or "") for p in ps)) for line, ps in by_line.items()
+    }
+    out = []
+    for line, key in keys.items():
+        others = ", ".join(str(x) for x in sorted(keys) if x != line and keys[x] == key)
+        columns = " + ".join(col for col, _ in key)
+        value = " / ".join(val for _, val in key)
+        out.append(Problem(line, columns, value, f"is repeated: each must appear once in the file (also on line {others})"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points
+
+
+def validate_table(
+    raw: RawTable,
+    model: type[pa.DataFrameModel],
+    *,
+    optional: frozenset[str],
+    ref: Reference,
+    context: Context,
+) -> Validated:
+    """Validate a raw table against a model; every problem in the file, at once."""
+    columns = columns_of(model)
+    expected = [name for name, _, _ in columns]
+    positions, problems, rows_checkable = match_header(raw.header, expected, optional, raw.header_line)
+    if not rows_checkable:
+        return Validated(pd.DataFrame(columns=expected), problems)
+    problems.extend(_extra_cells(raw))
+    parsers = _parsers(ref)
+    raw_text = pd.DataFrame(index=raw.rows.index)
+    typed: dict[str, pd.Series] = {}
+    cell_errors: set[tuple[int, str]] = set()
+    for name, meta, _ in columns:
+        if name in positions:
+            text = raw.rows[positions[name]]
+        else:
+            text = pd.Series(pd.NA, index=raw.rows.index, dtype="string")
+        raw_text[name] = text
+        values, reasons = parsers[meta["kind"]](text)
+        bad = _cell_problems(name, text, reasons)
+        problems.extend(bad)
+        cell_errors.update((p.line, name) for p in bad if p.line is not None)
+        typed[name] = values
+    frame = pd.DataFrame(typed, index=raw.rows.index)
+    token = CONTEXT.set(context)
+    try:
+        problems.extend(_schema_problems(model, frame, raw_text, cell_errors))
+    finally:
+        CONTEXT.reset(token)
+    problems.sort(key=lambda p: (p.line or 0, expected.index(p.column) if p.column in expected else -1))
+    return Validated(frame, problems)
+
+
+def validate_return(
+    raw: RawTable, return_type: str, *, directorate: str, quarter: str, ref: Reference
+) -> Validated:
+    """Validate one quarterly return sent for (directorate, quarter)."""
+    context = Context(
+        directorate=directorate,
+        quarter=quarter,
+        ward_codes=frozenset(ref.ward_codes),
+        directorates=frozenset(ref.directorates),
+    )
+    return validate_table(
+        raw, RETURN_MODELS[return_type], optional=c.OPTIONAL_COLUMNS[return_type], ref=ref, context=context
+    )
+
+
+def validate_reference(raw: RawTable, kind: str, ref: Reference) -> Validated:
+    """Validate a reference file (wards, directorates or targets)."""
+    return validate_table(
+        raw,
+        REFERENCE_MODELS[kind],
+        optional=c.REFERENCE_OPTIONAL[kind],
+        ref=ref,
+        context=Context(directorates=frozenset(ref.directorates)),
+    )
