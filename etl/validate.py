@@ -284,9 +284,17 @@ def validate_return(
         ward_codes=frozenset(ref.ward_codes),
         directorates=frozenset(ref.directorates),
     )
-    return validate_table(
+    checked = validate_table(
         raw, RETURN_MODELS[return_type], optional=c.OPTIONAL_COLUMNS[return_type], ref=ref, context=context
     )
+    declared = {"directorate": directorate, "quarter": quarter}
+    checked.problems = [
+        Problem(p.line, p.column, p.value, f"{p.reason} ({declared[p.column]})")
+        if p.reason.endswith("this file is sent for") and p.column in declared
+        else p
+        for p in checked.problems
+    ]
+    return checked
 
 
 def validate_reference(raw: RawTable, kind: str, ref: Reference) -> Validated:

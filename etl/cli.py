@@ -1,0 +1,206 @@
+"""`python -m etl`: create the warehouse, load reference data and quarterly returns.
+
+Exit codes: 0 accepted (or an identical re-send), 1 rejected, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+import time
+from pathlib import Path
+
+from etl import contract as c
+from etl import warehouse
+from etl.load import Outcome, load_reference, reference, submit_return
+from etl.normalise import match_directorate, parse_quarter
+from etl.report import problems_json, problems_text
+
+EPILOG = """\
+examples:
+  python -m etl init --db data/council.duckdb
+  python -m etl load-reference --db data/council.duckdb wards wards.csv
+  python -m etl load --db data/council.duckdb --return engagement \\
+      --directorate "Adults and Health" --quarter "2025-26 Q2" --user "J Smith" engagement.xlsx
+  python -m etl demo --db data/demo.duckdb
+
+Quarters may be written 2025-26 Q2, 2025/26 Q2, FY2025-26 Q2, Q2 2025/26 or 2025-26-Q2.
+Files may be CSV (UTF-8 or Windows-1252, comma or semicolon separated) or Excel .xlsx.
+A rejected file stores nothing; the report lists every problem with its line in the file.
+"""
+
+
+class UsageError(Exception):
+    """Wrong arguments: exit code 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m etl",
+        description="Load localism returns and reference data into the council's warehouse.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    db_help = f"warehouse file (default: {warehouse.default_db_path()})"
+
+    s = sub.add_parser("init", help="create an empty warehouse")
+    s.add_argument("--db", type=Path, default=warehouse.default_db_path(), help=db_help)
+
+    s = sub.add_parser(
+        "load-reference",
+        help="load (replace) reference data: wards, directorates, targets or boundaries",
+        description="Replace one reference table. Load wards and directorates before returns, "
+        "boundaries (GeoJSON) after wards.",
+    )
+    s.add_argument("--db", type=Path, default=warehouse.default_db_path(), help=db_help)
+    s.add_argument("--user", default=None, help="who is loading it (default: your login name)")
+    s.add_argument("kind", choices=c.REFERENCE_KINDS, help="which reference table")
+    s.add_argument("file", type=Path, help="CSV/.xlsx file (GeoJSON for boundaries)")
+
+    s = sub.add_parser(
+        "load",
+        help="submit one quarterly return",
+        description="Check one return and store it if it has no problems. A newer accepted file for "
+        "the same return, directorate and quarter replaces the older one (which stays in the history).",
+    )
+    s.add_argument("--db", type=Path, default=warehouse.default_db_path(), help=db_help)
+    s.add_argument("--return", dest="return_type", required=True, choices=c.RETURN_TYPES, help="which return")
+    s.add_argument("--directorate", required=True, help="directorate name or short name")
+    s.add_argument("--quarter", required=True, help="quarter, e.g. 2025-26 Q2")
+    s.add_argument("--user", default=None, help="who is sending it (default: your login name)")
+    s.add_argument("--format", choices=("text", "json"), default="text", help="report format (json for other tools)")
+    s.add_argument("file", type=Path, help="the return: CSV or .xlsx")
+
+    s = sub.add_parser("demo", help="build the fictional demo council's warehouse from sample_data/")
+    s.add_argument("--db", type=Path, default=warehouse.default_db_path(), help=db_help)
+    return p
+
+
+def _read_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise UsageError(f"There is no file {path}.") from exc
+    except IsADirectoryError as exc:
+        raise UsageError(f"{path} is a folder, not a file.") from exc
+    except OSError as exc:
+        raise UsageError(f"Cannot read {path}: {exc.strerror}.") from exc
+
+
+def _need_db(db: Path) -> None:
+    if not db.exists():
+        raise UsageError(f"There is no warehouse at {db}. Create one first: python -m etl init --db {db}")
+
+
+def _user(value: str | None) -> str:
+    if value:
+        return value
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+class _Progress:
+    """A one-line progress display on a terminal; silent when output is redirected."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.started = time.monotonic()
+
+    def __call__(self, stage: str) -> None:
+        if self.tty:
+            sys.stderr.write(f"\r\033[K[{time.monotonic() - self.started:5.1f}s] {stage}…")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.tty:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def _print_outcome(outcome: Outcome, fmt: str) -> None:
+    if fmt == "json":
+        print(json.dumps(outcome.as_dict(), ensure_ascii=False, indent=2))
+        return
+    print(outcome.message)
+    for w in outcome.warnings:
+        print(f"Note: {w}")
+    if outcome.problems:
+        print()
+        print(problems_text(outcome.problems))
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    created = warehouse.init(args.db)
+    print(f"Created an empty warehouse at {args.db}." if created else f"{args.db} is already a warehouse; left as it is.")
+    return 0
+
+
+def cmd_load_reference(args: argparse.Namespace) -> int:
+    _need_db(args.db)
+    content = _read_file(args.file)
+    outcome = load_reference(args.db, kind=args.kind, content=content, file_name=args.file.name, user=_user(args.user))
+    _print_outcome(outcome, "text")
+    return 0 if outcome.ok else 1
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    _need_db(args.db)
+    try:
+        quarter = parse_quarter(args.quarter)
+    except ValueError as exc:
+        raise UsageError(f"--quarter: {exc}") from exc
+    with warehouse.read_only(args.db) as con:
+        ref = reference(con)
+    directorate = match_directorate(args.directorate, ref.directorates, ref.short_names)
+    if directorate is None:
+        known = ", ".join(ref.directorates) or "none loaded yet (load-reference directorates first)"
+        raise UsageError(f"--directorate: '{args.directorate}' is not a directorate of this council. Known: {known}")
+    content = _read_file(args.file)
+    progress = _Progress()
+    try:
+        outcome = submit_return(
+            args.db,
+            return_type=args.return_type,
+            directorate=directorate,
+            quarter=quarter,
+            content=content,
+            file_name=args.file.name,
+            user=_user(args.user),
+            progress=progress,
+        )
+    finally:
+        progress.done()
+    _print_outcome(outcome, args.format)
+    return 0 if outcome.ok else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from etl.demo import build_demo
+
+    summary = build_demo(args.db, progress=print)
+    print(summary)
+    return 0
+
+
+COMMANDS = {"init": cmd_init, "load-reference": cmd_load_reference, "load": cmd_load, "demo": cmd_demo}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except warehouse.WarehouseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nStopped: nothing was stored.", file=sys.stderr)
+        return 1

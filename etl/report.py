@@ -1,0 +1,45 @@
+"""Rejection reports for people (a table grouped by line) and for other tools (JSON)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Sequence
+
+from etl.validate import Problem
+
+_VALUE_WIDTH = 24
+
+
+def _short(value: str | None) -> str:
+    if value is None:
+        return ""
+    value = value.replace("\n", "\\n")
+    return value if len(value) <= _VALUE_WIDTH else value[: _VALUE_WIDTH - 1] + "…"
+
+
+def problems_text(problems: Sequence[Problem], width: int = 100) -> str:
+    """A terminal table: one block per file line, one row per problem on it."""
+    if not problems:
+        return ""
+    col_w = max([6, *(len(p.column or "") for p in problems)])
+    col_w = min(col_w, 28)
+    val_w = max([5, *(len(_short(p.value)) + 2 for p in problems)])
+    reason_w = max(30, width - 8 - col_w - val_w - 6)
+    head = f"{'line':>6}  {'column':<{col_w}}  {'value':<{val_w}}  reason"
+    out = [head, "-" * min(width, len(head) + reason_w - 6)]
+    last_line: object = object()
+    for p in problems:
+        line = "" if p.line == last_line else ("file" if p.line is None else str(p.line))
+        last_line = p.line
+        value = f"'{_short(p.value)}'" if p.value not in (None, "") else ("(blank)" if p.value == "" else "")
+        wrapped = textwrap.wrap(p.reason, reason_w) or [""]
+        out.append(f"{line:>6}  {(p.column or '')[:col_w]:<{col_w}}  {value:<{val_w}}  {wrapped[0]}")
+        pad = " " * (6 + 2 + col_w + 2 + val_w + 2)
+        out.extend(pad + w for w in wrapped[1:])
+    return "\n".join(out)
+
+
+def problems_json(problems: Sequence[Problem]) -> str:
+    """Problems as a JSON array of {line, column, value, reason}."""
+    return json.dumps([p.as_dict() for p in problems], ensure_ascii=False, indent=2)
