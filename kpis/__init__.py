@@ -1,0 +1,47 @@
+"""Localism KPIs computed in DuckDB SQL: the engine's public API (see kpis/engine.py)."""
+
+from kpis.engine import (
+    BY_CHOICES,
+    Scope,
+    budget_by_mechanism,
+    cold_spots,
+    deprivation_split,
+    directorate_league,
+    engagement_by_method_stage,
+    equality_breakdown,
+    kpi_table,
+    kpi_trend,
+    kpi_values,
+    partnerships_by_type,
+    pillar_scorecard,
+    quarters_with_data,
+    rag,
+    rag_status,
+    suppress_small,
+    targets_for,
+)
+from kpis.methodology import KPI_BY_NAME, KPIS, PILLARS
+
+__all__ = [
+    "BY_CHOICES",
+    "KPIS",
+    "KPI_BY_NAME",
+    "PILLARS",
+    "Scope",
+    "budget_by_mechanism",
+    "cold_spots",
+    "deprivation_split",
+    "directorate_league",
+    "engagement_by_method_stage",
+    "equality_breakdown",
+    "kpi_table",
+    "kpi_trend",
+    "kpi_values",
+    "partnerships_by_type",
+    "pillar_scorecard",
+    "quarters_with_data",
+    "rag",
+    "rag_status",
+    "suppress_small",
+    "targets_for",
+]

@@ -1,0 +1,431 @@
+"""The KPI engine: every function takes a DuckDB connection (or cursor) and returns plain values or
+pandas DataFrames. The arithmetic lives in `kpis/sql/*.sql` (one query per file, parameters bound);
+this module picks the file, binds the scope and shapes the result. No streamlit here.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from etl.contract import GROUP_LABELS, KPI_NAMES, MECHANISMS, METHODS, PARTNER_TYPES, STAGES
+from kpis import methodology as m
+from kpis.quarters import (
+    financial_year,
+    last_quarters,
+    parse_quarter,
+    previous_quarter,
+    same_quarter_last_year,
+)
+
+SQL_DIR = Path(__file__).with_name("sql")
+
+BY_CHOICES: tuple[str, ...] = ("council", "directorate", "neighbourhood", "ward")
+KEY_COLUMNS: dict[str, str | None] = {
+    "council": None,
+    "directorate": "directorate",
+    "neighbourhood": "neighbourhood",
+    "ward": "ward_code",
+}
+COUNT_KPIS: frozenset[str] = frozenset(k.name for k in m.KPIS if k.unit == "count")
+
+# Constants every query may bind (only those a query names are passed to it).
+_CONSTANTS: dict[str, Any] = {
+    "per_population": m.PER_POPULATION,
+    "long_lease_years": m.LONG_LEASE_YEARS,
+    "under_represented_ratio": m.UNDER_REPRESENTED_RATIO,
+    "low_base_min_known": m.LOW_BASE_MIN_KNOWN,
+    "cold_spot_divisor": m.COLD_SPOT_DIVISOR,
+    "most_deprived_max_decile": m.MOST_DEPRIVED_MAX_DECILE,
+    "most_deprived_label": m.MOST_DEPRIVED_LABEL,
+    "other_label": m.OTHER_WARDS_LABEL,
+    "mechanisms": list(MECHANISMS),
+    "methods": list(METHODS),
+    "stages": list(STAGES),
+    "partner_types": list(PARTNER_TYPES),
+    "fallback_kpis": [k.name for k in m.KPIS if k.falls_back_to_council_target],
+}
+
+# KPI family -> the SQL file that computes it (a family's query returns one row per group).
+FAMILY_FILES: tuple[str, ...] = ("budget.sql", "engagement.sql", "equality.sql", "partnerships.sql")
+
+
+# ---------------------------------------------------------------------------------------------
+# Scope
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a figure covers: quarters, and optionally directorates, neighbourhoods and wards."""
+
+    quarters: tuple[str, ...]  # canonical quarters, at least one
+    directorates: tuple[str, ...] = ()  # empty = every directorate
+    neighbourhoods: tuple[str, ...] = ()  # empty = no geographic filter
+    wards: tuple[str, ...] = ()  # empty = no ward filter
+
+    def __post_init__(self) -> None:
+        quarters = (self.quarters,) if isinstance(self.quarters, str) else self.quarters
+        quarters = tuple(dict.fromkeys(parse_quarter(q) for q in quarters))
+        if not quarters:
+            raise ValueError("A scope needs at least one quarter.")
+        object.__setattr__(self, "quarters", quarters)
+        for name in ("directorates", "neighbourhoods", "wards"):
+            value = getattr(self, name)
+            object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
+
+    @property
+    def is_geographic(self) -> bool:
+        """True when the scope names wards or neighbourhoods (borough-wide rows drop out)."""
+        return bool(self.neighbourhoods or self.wards)
+
+    def params(self, by: str = "council") -> dict[str, Any]:
+        """The scope as bound SQL parameters."""
+        return {
+            "quarters": list(self.quarters),
+            "directorates": list(self.directorates),
+            "neighbourhoods": list(self.neighbourhoods),
+            "wards": list(self.wards),
+            "by": by,
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Running SQL files
+
+_PARAM = re.compile(r"\$([A-Za-z_]\w*)")
+_COMMENT = re.compile(r"--[^\n]*")
+
+
+@cache
+def load_sql(name: str) -> tuple[str, frozenset[str]]:
+    """The text of kpis/sql/<name> and the parameter names it binds."""
+    text = (SQL_DIR / name).read_text(encoding="utf-8")
+    return text, frozenset(_PARAM.findall(_COMMENT.sub("", text)))
+
+
+def sql_files() -> list[str]:
+    """Every query file in kpis/sql, by name."""
+    return sorted(p.name for p in SQL_DIR.glob("*.sql"))
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.DataFrame:
+    """Execute kpis/sql/<name> with named parameters (constants filled in) and return a frame."""
+    text, names = load_sql(name)
+    values = {**_CONSTANTS, **params}
+    missing = names - values.keys()
+    if missing:
+        raise TypeError(f"{name} needs parameters {sorted(missing)}")
+    return con.execute(text, {k: values[k] for k in names}).df()
+
+
+def _clean(value: Any) -> float | int | None:
+    """A plain Python number, None for undefined."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalar
+        value = value.item()
+        if isinstance(value, float) and math.isnan(value):
+            return None
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Core KPIs
+
+
+def _check_by(by: str) -> None:
+    if by not in BY_CHOICES:
+        raise ValueError(f"'{by}' is not a breakdown: use one of {', '.join(BY_CHOICES)}")
+
+
+def kpi_frame(con: duckdb.DuckDBPyConnection, scope: Scope, by: str = "council") -> pd.DataFrame:
+    """Every KPI and its numerators and denominators, one row per group of `by` (column `grp`)."""
+    _check_by(by)
+    params = scope.params(by)
+    budget = run_sql(con, "budget.sql", **params)
+    engagement = run_sql(con, "engagement.sql", **params)
+    equality = run_sql(con, "equality.sql", **params)[
+        ["grp", "engagement_equality_index"]
+    ].drop_duplicates("grp")
+    partnerships = run_sql(con, "partnerships.sql", **params)
+    out = budget
+    for frame in (engagement, equality, partnerships):
+        out = out.merge(frame, on="grp", how="left", validate="one_to_one")
+    return out
+
+
+def kpi_values(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, float | int | None]:
+    """Every KPI in the contract's order for one scope (None where undefined)."""
+    row = kpi_frame(con, scope).iloc[0]
+    return {k: _clean(row[k]) for k in KPI_NAMES}
+
+
+def kpi_table(con: duckdb.DuckDBPyConnection, quarter: str, by: str) -> pd.DataFrame:
+    """The `kpis table` output: key column (none for council), quarter, KPIs; one row per group."""
+    _check_by(by)
+    quarter = parse_quarter(quarter)
+    frame = kpi_frame(con, Scope((quarter,)), by)
+    key = KEY_COLUMNS[by]
+    frame = frame.sort_values("grp", key=lambda s: s.map(str), kind="stable")
+    table = pd.DataFrame({key: frame["grp"].to_numpy()}) if key else pd.DataFrame(index=range(1))
+    table["quarter"] = quarter
+    for k in KPI_NAMES:
+        table[k] = frame[k].to_numpy()
+    for k in COUNT_KPIS:
+        table[k] = table[k].astype("int64")
+    return table.reset_index(drop=True)
+
+
+def quarters_with_data(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Sorted canonical quarters that have at least one current submission."""
+    return run_sql(con, "quarters_with_data.sql")["quarter"].astype(str).tolist()
+
+
+# ---------------------------------------------------------------------------------------------
+# Over time
+
+
+def kpi_trend(
+    con: duckdb.DuckDBPyConnection, scope: Scope, quarters: Sequence[str]
+) -> pd.DataFrame:
+    """Long frame: quarter, kpi, value, previous, change, rolling_4q, same_quarter_last_year."""
+    have = set(quarters_with_data(con))
+    memo: dict[tuple[str, ...], dict[str, Any]] = {}
+
+    def values(qs: Iterable[str]) -> dict[str, Any] | None:
+        qs = tuple(qs)
+        if not all(q in have for q in qs):
+            return None  # 'where the data allows': every quarter in the window has data
+        if qs not in memo:
+            memo[qs] = kpi_values(con, replace(scope, quarters=qs))
+        return memo[qs]
+
+    rows = []
+    for quarter in (parse_quarter(q) for q in quarters):
+        current = values((quarter,))
+        previous = values((previous_quarter(quarter),))
+        rolling = values(last_quarters(quarter, m.ROLLING_QUARTERS))
+        last_year = values((same_quarter_last_year(quarter),))
+        for k in KPI_NAMES:
+            value = current[k] if current else None
+            before = previous[k] if previous else None
+            rows.append(
+                {
+                    "quarter": quarter,
+                    "kpi": k,
+                    "value": value,
+                    "previous": before,
+                    "change": None if value is None or before is None else value - before,
+                    "rolling_4q": rolling[k] if rolling else None,
+                    "same_quarter_last_year": last_year[k] if last_year else None,
+                }
+            )
+    columns = [
+        "quarter",
+        "kpi",
+        "value",
+        "previous",
+        "change",
+        "rolling_4q",
+        "same_quarter_last_year",
+    ]
+    frame = pd.DataFrame(rows, columns=columns)
+    for c in columns[2:]:
+        frame[c] = frame[c].astype("float64")
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------
+# Equality in depth
+
+
+def equality_breakdown(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    """Per dimension and group: participants, known, p_share, q_share, ratio, flags, EEI_d."""
+    frame = run_sql(con, "equality.sql", **scope.params())
+    frame = frame.rename(columns={"group_name": "group"})
+    frame.insert(2, "group_label", frame["group"].map(GROUP_LABELS))
+    frame["low_base"] = frame["low_base"].astype(bool)
+    frame["under_represented"] = frame["under_represented"].astype(bool)
+    columns = [
+        "dimension", "group", "group_label", "participants", "known", "p_share", "q_share",
+        "ratio", "under_represented", "low_base", "eei",
+    ]  # fmt: skip
+    return frame[columns].reset_index(drop=True)
+
+
+def deprivation_split(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    """Participation per 1,000 in the most deprived wards against the rest; empty without IMD."""
+    return run_sql(con, "deprivation.sql", **scope.params())
+
+
+# ---------------------------------------------------------------------------------------------
+# Cold spots
+
+
+def cold_spots(
+    con: duckdb.DuckDBPyConnection, quarters: Sequence[str], directorates: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Every ward: participants, population, participation_per_1000, rank, is_cold_spot."""
+    if isinstance(quarters, str):
+        quarters = (quarters,)
+    frame = run_sql(
+        con,
+        "cold_spots.sql",
+        quarters=[parse_quarter(q) for q in quarters],
+        directorates=[directorates] if isinstance(directorates, str) else list(directorates),
+    )
+    frame["rank"] = frame["rank"].astype("Int64")
+    frame["is_cold_spot"] = frame["is_cold_spot"].astype(bool)
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------
+# Targets and RAG
+
+
+def rag(value: float | None, target: float | None, direction: str | None) -> m.Status:
+    """The RAG status of one value against one target, with its label and icon."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return m.NO_DATA
+    if target is None or (isinstance(target, float) and math.isnan(target)):
+        return m.STATUSES["grey"]
+    sign = -1.0 if direction == "lower_is_better" else 1.0
+    shortfall = sign * (target - value)  # > 0: the target is missed by this much
+    slack = 1e-9 * max(1.0, abs(target))  # float noise, e.g. 0.3 * 0.9 != 0.27
+    if shortfall <= slack:
+        return m.STATUSES["green"]
+    if shortfall <= m.AMBER_TOLERANCE * abs(target) + slack:
+        return m.STATUSES["amber"]
+    return m.STATUSES["red"]
+
+
+def targets_for(
+    con: duckdb.DuckDBPyConnection, quarter: str, directorate: str | None = None
+) -> pd.DataFrame:
+    """The target applying to each KPI for a quarter's financial year (own, else council-wide)."""
+    return run_sql(
+        con,
+        "targets.sql",
+        financial_year=financial_year(parse_quarter(quarter)),
+        directorate=directorate,
+    )
+
+
+def _rag_frame(values: dict[str, Any], targets: pd.DataFrame) -> pd.DataFrame:
+    by_kpi = {r.kpi: r for r in targets.itertuples(index=False)}
+    rows = []
+    for k in m.KPIS:
+        t = by_kpi.get(k.name)
+        target = float(t.target) if t is not None else None
+        direction = t.direction if t is not None else k.direction
+        status = rag(values[k.name], target, direction)
+        rows.append(
+            {
+                "kpi": k.name,
+                "title": k.title,
+                "value": values[k.name],
+                "target": target,
+                "direction": direction,
+                "status": status.status,
+                "label": status.label,
+                "icon": status.icon,
+                "target_source": t.target_source if t is not None else None,
+                "unit": k.unit,
+                "pillar": k.pillar,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    for c in ("value", "target"):
+        frame[c] = frame[c].astype("float64")
+    return frame
+
+
+def rag_status(
+    con: duckdb.DuckDBPyConnection, quarter: str, directorate: str | None = None
+) -> pd.DataFrame:
+    """Each KPI council-wide (or for one directorate) against its target: status, label, icon."""
+    scope = Scope((quarter,), (directorate,) if directorate else ())
+    return _rag_frame(kpi_values(con, scope), targets_for(con, quarter, directorate))
+
+
+def pillar_scorecard(
+    con: duckdb.DuckDBPyConnection, quarter: str, directorate: str | None = None
+) -> pd.DataFrame:
+    """The KPIs grouped under the four pillars, with their RAG status."""
+    frame = rag_status(con, quarter, directorate)
+    order = {p.name: i for i, p in enumerate(m.PILLARS)}
+    titles = {p.name: p.title for p in m.PILLARS}
+    frame["pillar_order"] = frame["pillar"].map(order)
+    frame = frame.sort_values(["pillar_order"], kind="stable").drop(columns="pillar_order")
+    frame.insert(1, "pillar_title", frame["pillar"].map(titles))
+    columns = [
+        "pillar", "pillar_title", "kpi", "title", "value", "unit", "target", "status", "label",
+        "icon",
+    ]  # fmt: skip
+    return frame[columns].reset_index(drop=True)
+
+
+def directorate_league(con: duckdb.DuckDBPyConnection, quarter: str) -> pd.DataFrame:
+    """One row per directorate: every KPI and how many are green, amber, red and grey."""
+    table = kpi_table(con, quarter, "directorate")
+    counts = []
+    for row in table.to_dict("records"):
+        values = {k: _clean(row[k]) for k in KPI_NAMES}
+        statuses = _rag_frame(values, targets_for(con, quarter, row["directorate"]))["status"]
+        counts.append({s: int((statuses == s).sum()) for s in ("green", "amber", "red", "grey")})
+    return pd.concat(
+        [table, pd.DataFrame(counts, columns=["green", "amber", "red", "grey"])], axis=1
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Breakdowns for a directorate page
+
+
+def budget_by_mechanism(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    """Devolved budget by mechanism: budget_lines, devolved_gbp, share_of_budget, share_of_devolved."""
+    return run_sql(con, "budget_by_mechanism.sql", **_filters(scope))
+
+
+def engagement_by_method_stage(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    """Activities, participants and feedback by method x stage (the full grid)."""
+    return run_sql(con, "engagement_by_method_stage.sql", **_filters(scope))
+
+
+def partnerships_by_type(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    """Distinct partnerships by partner type: how many, new, asset transfers, annual value."""
+    return run_sql(con, "partnerships_by_type.sql", **_filters(scope))
+
+
+def _filters(scope: Scope) -> dict[str, Any]:
+    params = scope.params()
+    del params["by"]
+    return params
+
+
+# ---------------------------------------------------------------------------------------------
+# Small numbers
+
+
+def suppress_small(
+    df: pd.DataFrame, columns: Iterable[str], threshold: int = m.SMALL_NUMBER_THRESHOLD
+) -> pd.DataFrame:
+    """A copy with counts from 1 to threshold-1 in `columns` replaced by '<threshold'."""
+    out = df.copy()
+    for c in columns:
+        numbers = pd.to_numeric(out[c], errors="coerce")
+        small = (numbers >= 1) & (numbers < threshold)
+        column = out[c].astype(object)
+        column[small.to_numpy()] = f"<{threshold}"
+        out[c] = column
+    return out

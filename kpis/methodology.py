@@ -1,0 +1,443 @@
+"""How every KPI is defined, written once: the engine, the dashboard and docs/methodology.md read it.
+
+`render_markdown()` produces docs/methodology.md (a test checks the committed file is current);
+regenerate it with `python -m kpis methodology > docs/methodology.md`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from etl.contract import DIMENSIONS, GROUP_LABELS, KPI_NAMES
+
+# ---------------------------------------------------------------------------------------------
+# Thresholds (bound into the SQL as parameters; change them here and nowhere else)
+
+AMBER_TOLERANCE = 0.10
+"""Amber when the value misses its target by at most this fraction of the target."""
+UNDER_REPRESENTED_RATIO = 0.8
+"""A group whose representation ratio r_g = p_g / q_g is below this is under-represented."""
+LOW_BASE_MIN_KNOWN = 30
+"""Fewer participants than this with a known group in a dimension: the shares are a 'low base'."""
+COLD_SPOT_DIVISOR = 5
+"""k = ceil(n / COLD_SPOT_DIVISOR): the bottom fifth of wards are cold spots."""
+MOST_DEPRIVED_MAX_DECILE = 2
+"""Wards in IMD deciles 1..this are 'most deprived'."""
+LONG_LEASE_YEARS = 25
+"""A community asset transfer lease of at least this many years counts as long."""
+ROLLING_QUARTERS = 4
+"""The rolling value is the KPI recomputed over this many quarters ending at the quarter."""
+SMALL_NUMBER_THRESHOLD = 5
+"""Demographic counts from 1 to this minus one, for a single ward, are shown as '<5'."""
+PER_POPULATION = 1000
+"""Participation is expressed per this many residents."""
+
+MOST_DEPRIVED_LABEL = f"Most deprived (IMD decile 1-{MOST_DEPRIVED_MAX_DECILE})"
+OTHER_WARDS_LABEL = "Other wards"
+
+UNITS: dict[str, str] = {
+    "share": "a fraction between 0 and 1 (shown as a percentage)",
+    "rate": "a number per 1,000 residents",
+    "count": "a whole number",
+    "index": "a score between 0 and 1 (1 = best)",
+}
+
+# ---------------------------------------------------------------------------------------------
+# RAG
+
+
+@dataclass(frozen=True)
+class Status:
+    """One RAG status: colour name, the words and the icon that always go with the colour."""
+
+    status: str
+    label: str
+    icon: str
+    meaning: str
+
+
+STATUSES: dict[str, Status] = {
+    s.status: s
+    for s in (
+        Status("green", "On target", "✔", "the target is met (or beaten)"),
+        Status(
+            "amber",
+            f"Within {AMBER_TOLERANCE:.0%}",
+            "▲",
+            f"missed by no more than {AMBER_TOLERANCE:.0%} of the target",
+        ),
+        Status(
+            "red", "Off target", "✖", f"missed by more than {AMBER_TOLERANCE:.0%} of the target"
+        ),
+        Status("grey", "No target", "○", "no target is set for this KPI and year"),
+    )
+}
+NO_DATA = Status(
+    "grey", "No data", "–", "the KPI is undefined in this scope (nothing to divide by)"
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pillars and KPIs
+
+
+@dataclass(frozen=True)
+class Pillar:
+    """One of the four pillars of localism (Locality, Power Partnerships, 2019)."""
+
+    name: str
+    title: str
+    description: str
+
+
+PILLARS: tuple[Pillar, ...] = (
+    Pillar(
+        "relationships",
+        "Relationships",
+        "Trust and partnership with communities; the council as facilitator of community "
+        "expertise, engaging early and reporting back.",
+    ),
+    Pillar(
+        "institutions",
+        "Institutions",
+        "Healthy local governance and participatory democracy, so that power 'sticks' to "
+        "neighbourhoods and local forums hear new voices.",
+    ),
+    Pillar(
+        "capacity",
+        "Capacity",
+        "Community infrastructure and opportunities to participate: people taking part, "
+        "community ownership of assets.",
+    ),
+    Pillar(
+        "powers",
+        "Powers",
+        "The levers and resources to take action locally: money whose use communities decide.",
+    ),
+)
+PILLAR_NAMES: tuple[str, ...] = tuple(p.name for p in PILLARS)
+
+
+@dataclass(frozen=True)
+class KpiDefinition:
+    """One KPI: what it measures, how, in what unit, under which pillar and why."""
+
+    name: str
+    title: str
+    definition: str
+    formula: str
+    unit: str  # share | rate | count | index
+    pillar: str
+    why: str
+    sql_file: str
+    direction: str = "higher_is_better"  # the natural polarity when no target says otherwise
+
+    @property
+    def falls_back_to_council_target(self) -> bool:
+        """Counts scale with a directorate's size, so a council-wide count target never applies."""
+        return self.unit != "count"
+
+
+KPIS: tuple[KpiDefinition, ...] = (
+    KpiDefinition(
+        name="devolved_budget_share",
+        title="Devolved budget share",
+        definition="Of the budget in the returns, the fraction whose use communities decide "
+        "(participatory budgeting, community grants, ward councillor funds, parish and town "
+        "councils, community asset transfer, VCSE commissioning).",
+        formula="sum(devolved_gbp) / sum(total_budget_gbp)",
+        unit="share",
+        pillar="powers",
+        why="The powers pillar asks for 'the levers and resources to take action locally'; a "
+        "budget handed to communities is the most direct lever a council controls.",
+        sql_file="budget.sql",
+    ),
+    KpiDefinition(
+        name="pb_share",
+        title="Participatory budgeting share",
+        definition="Of the budget in the returns, the fraction allocated by participatory "
+        "budgeting, where residents vote on how it is spent.",
+        formula="sum(devolved_gbp where mechanism = participatory_budgeting) / sum(total_budget_gbp)",
+        unit="share",
+        pillar="institutions",
+        why="Participatory budgeting is a standing democratic institution in which residents, "
+        "not officers, decide; the report calls for participatory democracy embedded in local "
+        "institutions so that power sticks to neighbourhoods.",
+        sql_file="budget.sql",
+    ),
+    KpiDefinition(
+        name="participation_per_1000",
+        title="Participation per 1,000 residents",
+        definition="People taking part in engagement activities, per 1,000 residents of the "
+        "wards in scope. It counts attendances: one person at two events counts twice.",
+        formula="1000 * sum(participants_total) / sum(population_total of the wards in scope)",
+        unit="rate",
+        pillar="capacity",
+        why="Capacity for localism means 'opportunities to participate'; this measures how many "
+        "were taken up, per head so that wards and neighbourhoods of any size compare, and it is "
+        "the measure cold spots are found by.",
+        sql_file="engagement.sql",
+    ),
+    KpiDefinition(
+        name="engagement_equality_index",
+        title="Engagement equality index",
+        definition="How closely the people who took part mirror the population they came from, "
+        "by age, sex, ethnicity and disability: 1 when the mix is the same, 0 when nothing alike.",
+        formula="mean over dimensions d with known participants of "
+        "EEI_d = 1 - 0.5 * sum_g |p_g - q_g|",
+        unit="index",
+        pillar="institutions",
+        why="The report asks local institutions to hear new voices and to address barriers to "
+        "participation (income, ethnicity, age, disability) where engagement is weakest; this is "
+        "the test of who is in the room.",
+        sql_file="equality.sql",
+    ),
+    KpiDefinition(
+        name="early_engagement_share",
+        title="Early engagement share",
+        definition="The fraction of engagement activities held at priority setting, or run as "
+        "co-design, rather than consulting on options already chosen.",
+        formula="count(activities with stage = priority_setting or method = codesign) / "
+        "count(activities)",
+        unit="share",
+        pillar="relationships",
+        why="Relationships for localism means co-creating the vision with communities instead of "
+        "'we heard what you said, and we've got the solutions'; involving people before the "
+        "options exist is the clearest sign of it.",
+        sql_file="engagement.sql",
+    ),
+    KpiDefinition(
+        name="feedback_rate",
+        title="Feedback rate",
+        definition="The fraction of engagement activities after which the council published how "
+        "people's input was used ('you said, we did').",
+        formula="count(activities with feedback_published) / count(activities)",
+        unit="share",
+        pillar="relationships",
+        why="Trust is built when people see what became of what they said; engagement without "
+        "feedback is what the report calls tokenistic, reinforcing a sense of powerlessness.",
+        sql_file="engagement.sql",
+    ),
+    KpiDefinition(
+        name="active_partnerships",
+        title="Active partnerships",
+        definition="Partnerships with community organisations (VCSE, parish and town councils, "
+        "community businesses, faith groups, residents' associations, Big Local) on the "
+        "directorates' registers for the quarter(s).",
+        formula="count(distinct (directorate, partnership_id))",
+        unit="count",
+        pillar="relationships",
+        why="The relationships pillar rests on partnership working with the VCSE and faith "
+        "sectors, parishes and community businesses, as independent actors rather than agents "
+        "of the council.",
+        sql_file="partnerships.sql",
+    ),
+    KpiDefinition(
+        name="new_partnerships",
+        title="New partnerships",
+        definition="Of the active partnerships, those that started during the quarter(s).",
+        formula="count(distinct (directorate, partnership_id) with start_date inside a quarter "
+        "of the scope)",
+        unit="count",
+        pillar="relationships",
+        why="Whether the council is still widening its circle of community partners, not only "
+        "renewing the ones it has.",
+        sql_file="partnerships.sql",
+    ),
+    KpiDefinition(
+        name="cat_long_lease_share",
+        title="Long-lease asset transfers",
+        definition="Of the community asset transfers on the registers, the fraction on a lease "
+        f"of at least {LONG_LEASE_YEARS} years.",
+        formula=f"count(arrangement = community_asset_transfer and lease_years >= "
+        f"{LONG_LEASE_YEARS}) / count(arrangement = community_asset_transfer)",
+        unit="share",
+        pillar="capacity",
+        why=f"The capacity pillar recommends asset transfer on leases of at least "
+        f"{LONG_LEASE_YEARS} years so that community groups can raise other funding against the "
+        "asset; a short lease passes on the responsibility without the security.",
+        sql_file="partnerships.sql",
+    ),
+)
+KPI_BY_NAME: dict[str, KpiDefinition] = {k.name: k for k in KPIS}
+
+# ---------------------------------------------------------------------------------------------
+# Readings of the contract (written once here, rendered into the methodology)
+
+SCOPE_RULES: tuple[str, ...] = (
+    "Only the newest accepted submission of each (return, directorate, quarter) counts; older "
+    "ones stay in the history but never in a figure.",
+    "A scope is one or more quarters, optionally narrowed to directorates, neighbourhoods and "
+    "wards. With both neighbourhoods and wards named, a ward must satisfy both (the filters "
+    "narrow each other).",
+    "Borough-wide rows (no ward) count at council and directorate level only: as soon as a scope "
+    "names a neighbourhood or ward, or a table is broken down by neighbourhood or ward, they "
+    "drop out.",
+    "A KPI whose denominator is 0 is undefined (blank), never 0. A count with nothing to count "
+    "is 0. Participation is 0, not blank, where wards have residents but no activity.",
+    "Participation divides by the residents of the wards in scope: every ward of the council "
+    "when the scope names no ward or neighbourhood (so council- and directorate-level figures "
+    "include borough-wide activities in the numerator), otherwise only the named wards and "
+    "only activities held in them.",
+    "Over several quarters, participants are summed over the quarters and divided by the "
+    "population once (not once per quarter): the result is a total over the period, not an "
+    "average quarter.",
+    "Over several quarters, a partnership on several quarters' registers counts once "
+    "(distinct directorate and partnership_id); its details (arrangement, lease, ward) are "
+    "taken from the latest quarter's register in scope. It is new when its start_date falls "
+    "inside any quarter of the scope.",
+    "`kpis table --by directorate`: each row is the scope (that quarter, that directorate), so "
+    "a directorate's participation is its participants over the whole council's population.",
+    "Groups in `kpis table` are sorted by their key in plain character order.",
+)
+
+EQUALITY_NOTES: tuple[str, ...] = (
+    "Dimensions and groups: "
+    + "; ".join(
+        f"{d}: " + ", ".join(GROUP_LABELS[g] for g in groups) for d, groups in DIMENSIONS.items()
+    )
+    + ". Participants not counted in any group of a dimension are 'unknown' for it and "
+    "count in neither p_g nor q_g.",
+    "p_g = participants in g / participants with a known group in d, summed over activities in "
+    "scope.",
+    "q_g (the expected share) weights each activity's own population by its known "
+    "participants: q_g = sum_a(known_a * pop_g,a / sum_h pop_h,a) / sum_a(known_a), where the "
+    "populations are those of the activity's ward, or of the whole council for a borough-wide "
+    "activity. An activity in a ward with no population recorded for a dimension is left out "
+    "of that dimension.",
+    "EEI_d = 1 - 0.5 * sum_g |p_g - q_g|; the engagement equality index is the mean of EEI_d "
+    "over the dimensions with at least one known participant, undefined when none has.",
+    f"Representation ratio r_g = p_g / q_g (undefined when q_g = 0); under-represented when "
+    f"r_g < {UNDER_REPRESENTED_RATIO}.",
+    f"Low base: fewer than {LOW_BASE_MIN_KNOWN} participants with a known group in the "
+    f"dimension. With n known participants the 95% margin of error of a share is up to "
+    f"1.96 * sqrt(0.25 / n): about +/-18 percentage points at n = 30, wider below, so a "
+    f"representation gap of the size the {UNDER_REPRESENTED_RATIO} ratio flags cannot be told "
+    "from chance. Figures are still shown, with the flag.",
+    f"Deprivation: participation per 1,000 in wards of IMD decile 1-{MOST_DEPRIVED_MAX_DECILE} "
+    "against the other wards with a decile, counting only activities held in a ward (a "
+    "borough-wide activity cannot be placed). Shown only when the ward reference has IMD "
+    "deciles; wards without a decile are left out of both bands.",
+)
+
+COLD_SPOT_NOTES: tuple[str, ...] = (
+    "For a quarter (or several, e.g. the last four): every ward's participation per 1,000 from "
+    "activities held in it (a ward with no activity has 0; borough-wide activities are not in "
+    "any ward).",
+    f"With n wards and k = ceil(n / {COLD_SPOT_DIVISOR}), every ward whose value is at most the "
+    "k-th smallest value is a cold spot, so wards tied at the cut are all included and there "
+    "may be more than k.",
+    "A ward with no residents recorded has no rate; it is neither ranked nor counted in n.",
+    "Optionally for chosen directorates only: their activities, every ward's residents.",
+)
+
+TREND_NOTES: tuple[str, ...] = (
+    "Value: the KPI for the scope in that quarter alone.",
+    "Change: value minus the previous quarter's value (percentage points for shares), where both "
+    "are defined and the previous quarter has data.",
+    f"Rolling value: the KPI recomputed over the {ROLLING_QUARTERS} quarters ending at that "
+    "quarter, with every sum taken over the whole period (sum of devolved over sum of budgets, "
+    "participants over population once, distinct partnerships). It is not an average of the "
+    "quarterly ratios: a large quarter weighs more than a small one, as it should. Shown only "
+    f"when all {ROLLING_QUARTERS} quarters have data.",
+    "Same quarter last year: the value four quarters earlier, where that quarter has data.",
+    "'Has data' means the council has at least one current submission for the quarter.",
+)
+
+TARGET_NOTES: tuple[str, ...] = (
+    "Targets are per financial year: a quarter uses the targets of its year (2025-26 Q2 uses "
+    "2025-26).",
+    "A directorate uses its own target for the KPI if it has one; otherwise it falls back to "
+    "the council-wide target for shares, rates and the index (they do not grow with a "
+    "directorate's size), but not for counts (a council-wide count of partnerships would be "
+    "an impossible bar for one directorate): a count without a target of its own is grey.",
+    f"Polarity from the target's direction. higher_is_better: green when value >= target, "
+    f"amber when value >= target - {AMBER_TOLERANCE:.0%} of |target|, else red. "
+    f"lower_is_better: green when value <= target, amber when value <= target + "
+    f"{AMBER_TOLERANCE:.0%} of |target|, else red.",
+    "Grey when no target applies ('No target') or the KPI is undefined in the scope "
+    "('No data'). Every colour comes with a text label and an icon.",
+)
+
+SMALL_NUMBER_NOTES: tuple[str, ...] = (
+    f"For display and export, demographic counts for a single ward from 1 to "
+    f"{SMALL_NUMBER_THRESHOLD - 1} are shown as '<{SMALL_NUMBER_THRESHOLD}' "
+    "(`kpis.suppress_small`), so that a few identifiable residents cannot be picked out. 0 is "
+    "shown as 0. KPIs are always computed on the exact counts.",
+)
+
+THRESHOLDS: tuple[tuple[str, object, str], ...] = (
+    ("AMBER_TOLERANCE", AMBER_TOLERANCE, "RAG amber band, relative to the target"),
+    ("UNDER_REPRESENTED_RATIO", UNDER_REPRESENTED_RATIO, "r_g below this: under-represented"),
+    ("LOW_BASE_MIN_KNOWN", LOW_BASE_MIN_KNOWN, "fewer known participants: low base"),
+    ("COLD_SPOT_DIVISOR", COLD_SPOT_DIVISOR, "k = ceil(n / this) wards are cold spots"),
+    ("MOST_DEPRIVED_MAX_DECILE", MOST_DEPRIVED_MAX_DECILE, "IMD deciles 1..this: most deprived"),
+    ("LONG_LEASE_YEARS", LONG_LEASE_YEARS, "asset transfer lease at least this long"),
+    ("ROLLING_QUARTERS", ROLLING_QUARTERS, "quarters in the rolling value"),
+    ("SMALL_NUMBER_THRESHOLD", SMALL_NUMBER_THRESHOLD, "counts 1..this-1 shown as '<5'"),
+)
+
+
+def _check() -> None:
+    assert tuple(k.name for k in KPIS) == KPI_NAMES, "KPIS must follow the contract's order"
+    assert all(k.pillar in PILLAR_NAMES for k in KPIS)
+    assert all(k.unit in UNITS for k in KPIS)
+
+
+_check()
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+
+
+def _bullets(lines: tuple[str, ...]) -> list[str]:
+    return [f"- {line}" for line in lines]
+
+
+def render_markdown() -> str:
+    """docs/methodology.md, generated from the definitions above."""
+    out = [
+        "# Methodology",
+        "",
+        "<!-- Generated from kpis/methodology.py by `python -m kpis methodology`; do not edit. -->",
+        "",
+        "How each localism KPI is computed, where it sits among the four pillars of localism "
+        "(Locality, *Power Partnerships*, 2019) and why. All KPIs are computed in SQL "
+        "(`kpis/sql/`) from the warehouse.",
+        "",
+        "## KPIs",
+        "",
+        "| KPI | title | unit | pillar | formula |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    out += [f"| `{k.name}` | {k.title} | {k.unit} | {k.pillar} | `{k.formula}` |" for k in KPIS]
+    out += ["", "Units: " + "; ".join(f"{u}: {text}" for u, text in UNITS.items()) + ".", ""]
+    for k in KPIS:
+        out += [
+            f"### {k.title} (`{k.name}`)",
+            "",
+            k.definition,
+            "",
+            f"- Formula: `{k.formula}`",
+            f"- Unit: {k.unit}; better when {'higher' if k.direction == 'higher_is_better' else 'lower'}",
+            f"- Pillar: {k.pillar}. {k.why}",
+            f"- SQL: `kpis/sql/{k.sql_file}`",
+            "",
+        ]
+    out += ["## Scope", "", *_bullets(SCOPE_RULES), ""]
+    out += ["## Engagement equality", "", *_bullets(EQUALITY_NOTES), ""]
+    out += ["## Cold spots", "", *_bullets(COLD_SPOT_NOTES), ""]
+    out += ["## Over time", "", *_bullets(TREND_NOTES), ""]
+    out += ["## Targets and RAG", "", *_bullets(TARGET_NOTES), ""]
+    out += ["| status | label | icon | meaning |", "| --- | --- | --- | --- |"]
+    out += [f"| {s.status} | {s.label} | {s.icon} | {s.meaning} |" for s in STATUSES.values()]
+    out += [f"| {NO_DATA.status} | {NO_DATA.label} | {NO_DATA.icon} | {NO_DATA.meaning} |", ""]
+    out += ["## The four pillars", ""]
+    for p in PILLARS:
+        members = ", ".join(f"`{k.name}`" for k in KPIS if k.pillar == p.name)
+        out += [f"- **{p.title}**: {p.description} KPIs: {members}."]
+    out += ["", "## Small numbers", "", *_bullets(SMALL_NUMBER_NOTES), ""]
+    out += ["## Thresholds", "", "| constant | value | use |", "| --- | --- | --- |"]
+    out += [f"| `{name}` | {value} | {use} |" for name, value, use in THRESHOLDS]
+    return "\n".join(out) + "\n"

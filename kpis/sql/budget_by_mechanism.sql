@@ -1,0 +1,43 @@
+-- Devolved budget in scope by mechanism (every mechanism, data or not).
+-- Parameters: $quarters, $directorates, $neighbourhoods, $wards (VARCHAR[]; an empty filter
+-- list means no filter), $mechanisms (VARCHAR[], etl.contract.MECHANISMS in order).
+WITH
+scope_wards AS (
+    SELECT ward_code
+    FROM wards
+    WHERE (len($neighbourhoods) = 0 OR list_contains($neighbourhoods, neighbourhood))
+      AND (len($wards) = 0 OR list_contains($wards, ward_code))
+),
+scoped AS (  -- borough-wide lines only when no neighbourhood or ward is named
+    SELECT b.*
+    FROM budget AS b
+    LEFT JOIN scope_wards AS w ON w.ward_code = b.ward_code
+    WHERE list_contains($quarters, b.quarter)
+      AND (len($directorates) = 0 OR list_contains($directorates, b.directorate))
+      AND (w.ward_code IS NOT NULL
+           OR (b.ward_code IS NULL AND len($neighbourhoods) + len($wards) = 0))
+),
+mechanisms AS (
+    SELECT unnest($mechanisms) AS mechanism, generate_subscripts($mechanisms, 1) AS position
+),
+by_mechanism AS (
+    SELECT mechanism, count(*) AS budget_lines, sum(CAST(devolved_gbp AS DOUBLE)) AS devolved_gbp
+    FROM scoped
+    WHERE devolved_gbp > 0
+    GROUP BY mechanism
+),
+overall AS (
+    SELECT sum(CAST(total_budget_gbp AS DOUBLE)) AS total_gbp,
+        sum(CAST(devolved_gbp AS DOUBLE)) AS devolved_gbp
+    FROM scoped
+)
+SELECT
+    m.mechanism,
+    CAST(coalesce(b.budget_lines, 0) AS BIGINT) AS budget_lines,
+    coalesce(b.devolved_gbp, 0) AS devolved_gbp,
+    coalesce(b.devolved_gbp, 0) / nullif(o.total_gbp, 0) AS share_of_budget,
+    coalesce(b.devolved_gbp, 0) / nullif(o.devolved_gbp, 0) AS share_of_devolved
+FROM mechanisms AS m
+CROSS JOIN overall AS o
+LEFT JOIN by_mechanism AS b USING (mechanism)
+ORDER BY m.position;

@@ -1,0 +1,38 @@
+-- Engagement activities and participants in scope by method and stage (the full grid).
+-- Parameters: $quarters, $directorates, $neighbourhoods, $wards (VARCHAR[]; an empty filter
+-- list means no filter), $methods, $stages (VARCHAR[], etl.contract order).
+WITH
+scope_wards AS (
+    SELECT ward_code
+    FROM wards
+    WHERE (len($neighbourhoods) = 0 OR list_contains($neighbourhoods, neighbourhood))
+      AND (len($wards) = 0 OR list_contains($wards, ward_code))
+),
+scoped AS (  -- borough-wide activities only when no neighbourhood or ward is named
+    SELECT e.*
+    FROM engagement AS e
+    LEFT JOIN scope_wards AS w ON w.ward_code = e.ward_code
+    WHERE list_contains($quarters, e.quarter)
+      AND (len($directorates) = 0 OR list_contains($directorates, e.directorate))
+      AND (w.ward_code IS NOT NULL
+           OR (e.ward_code IS NULL AND len($neighbourhoods) + len($wards) = 0))
+),
+methods AS (SELECT unnest($methods) AS method, generate_subscripts($methods, 1) AS method_order),
+stages AS (SELECT unnest($stages) AS stage, generate_subscripts($stages, 1) AS stage_order),
+counts AS (
+    SELECT method, stage,
+        count(*) AS activities,
+        sum(participants_total) AS participants,
+        count(*) FILTER (WHERE feedback_published) AS feedback_activities
+    FROM scoped
+    GROUP BY method, stage
+)
+SELECT
+    m.method, s.stage,
+    CAST(coalesce(c.activities, 0) AS BIGINT) AS activities,
+    CAST(coalesce(c.participants, 0) AS BIGINT) AS participants,
+    CAST(coalesce(c.feedback_activities, 0) AS BIGINT) AS feedback_activities
+FROM methods AS m
+CROSS JOIN stages AS s
+LEFT JOIN counts AS c USING (method, stage)
+ORDER BY m.method_order, s.stage_order;

@@ -1,0 +1,55 @@
+-- Distinct partnerships in scope by partner type (every type, data or not): how many, how many
+-- new, how many community asset transfers (and on long leases), and their annual value.
+-- Parameters: $quarters, $directorates, $neighbourhoods, $wards (VARCHAR[]; an empty filter
+-- list means no filter), $partner_types (VARCHAR[], etl.contract order), $long_lease_years (25).
+WITH
+scope_wards AS (
+    SELECT ward_code
+    FROM wards
+    WHERE (len($neighbourhoods) = 0 OR list_contains($neighbourhoods, neighbourhood))
+      AND (len($wards) = 0 OR list_contains($wards, ward_code))
+),
+scoped AS (  -- borough-wide partnerships only when no neighbourhood or ward is named
+    SELECT p.*
+    FROM partnerships AS p
+    LEFT JOIN scope_wards AS w ON w.ward_code = p.ward_code
+    WHERE list_contains($quarters, p.quarter)
+      AND (len($directorates) = 0 OR list_contains($directorates, p.directorate))
+      AND (w.ward_code IS NOT NULL
+           OR (p.ward_code IS NULL AND len($neighbourhoods) + len($wards) = 0))
+),
+distinct_partnerships AS (  -- once each, as its latest register in scope says
+    SELECT *,
+        (year(start_date) - CASE WHEN month(start_date) < 4 THEN 1 ELSE 0 END) AS start_fy,
+        start_fy || '-' || lpad(CAST((start_fy + 1) % 100 AS VARCHAR), 2, '0')
+            || ' Q' || ((month(start_date) + 8) % 12 // 3 + 1) AS start_quarter
+    FROM scoped
+    QUALIFY row_number() OVER (
+        PARTITION BY directorate, partnership_id ORDER BY quarter DESC, line_no
+    ) = 1
+),
+types AS (
+    SELECT unnest($partner_types) AS partner_type, generate_subscripts($partner_types, 1) AS position
+),
+counts AS (
+    SELECT partner_type,
+        count(*) AS partnerships,
+        count(*) FILTER (WHERE list_contains($quarters, start_quarter)) AS new_partnerships,
+        count(*) FILTER (WHERE arrangement = 'community_asset_transfer') AS cat_partnerships,
+        count(*) FILTER (
+            WHERE arrangement = 'community_asset_transfer' AND lease_years >= $long_lease_years
+        ) AS cat_long_lease,
+        sum(CAST(annual_value_gbp AS DOUBLE)) AS annual_value_gbp
+    FROM distinct_partnerships
+    GROUP BY partner_type
+)
+SELECT
+    t.partner_type,
+    CAST(coalesce(c.partnerships, 0) AS BIGINT) AS partnerships,
+    CAST(coalesce(c.new_partnerships, 0) AS BIGINT) AS new_partnerships,
+    CAST(coalesce(c.cat_partnerships, 0) AS BIGINT) AS cat_partnerships,
+    CAST(coalesce(c.cat_long_lease, 0) AS BIGINT) AS cat_long_lease,
+    coalesce(c.annual_value_gbp, 0) AS annual_value_gbp
+FROM types AS t
+LEFT JOIN counts AS c USING (partner_type)
+ORDER BY t.position;

@@ -1,0 +1,153 @@
+"""Helpers for the KPI tests: an in-memory warehouse with hand-made reference rows and returns.
+
+Imported by tests/test_kpi*.py (`from conftest_kpis import ...`); pytest puts tests/ on sys.path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import duckdb
+
+from etl.contract import DEMOGRAPHIC_COLUMNS, POPULATION_COLUMNS
+from etl.warehouse import create_schema
+
+# The rows each table needs beyond what a test says (demographics and populations default to 0).
+_BUDGET_DEFAULTS = {"ward_code": None, "mechanism": None}
+_ENGAGEMENT_DEFAULTS: dict[str, Any] = {
+    "ward_code": None,
+    "method": "survey",
+    "stage": "options",
+    "participants_total": 0,
+    "feedback_published": False,
+    **{c: 0 for c in DEMOGRAPHIC_COLUMNS},
+}
+_PARTNERSHIP_DEFAULTS: dict[str, Any] = {
+    "partner_name": "A partner",
+    "partner_type": "vcse",
+    "arrangement": "coproduction",
+    "ward_code": None,
+    "end_date": None,
+    "annual_value_gbp": None,
+    "lease_years": None,
+}
+_ROW_COLUMNS = {
+    "budget": (
+        "budget_line", "ward_code", "total_budget_gbp", "devolved_gbp", "mechanism",
+    ),
+    "engagement": (
+        "activity_id", "activity_date", "ward_code", "method", "stage", "participants_total",
+        *DEMOGRAPHIC_COLUMNS, "feedback_published",
+    ),
+    "partnerships": (
+        "partnership_id", "partner_name", "partner_type", "arrangement", "ward_code",
+        "start_date", "end_date", "annual_value_gbp", "lease_years",
+    ),
+}  # fmt: skip
+_DEFAULTS = {
+    "budget": _BUDGET_DEFAULTS,
+    "engagement": _ENGAGEMENT_DEFAULTS,
+    "partnerships": _PARTNERSHIP_DEFAULTS,
+}
+
+
+class Warehouse:
+    """An in-memory warehouse that tests fill with reference rows and submissions."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection | None = None):
+        self.con = con or duckdb.connect(":memory:")
+        if con is None:
+            create_schema(self.con)
+        self._clock = dt.datetime(2025, 4, 1, 9, 0)
+
+    # Reference data ---------------------------------------------------------------------------
+
+    def ward(self, code: str, name: str, neighbourhood: str, population: int,
+             imd_decile: int | None = None, **pops: int) -> None:  # fmt: skip
+        """Add a ward; `pops` gives pop_<group> counts (others 0), e.g. female=60, male=40."""
+        values = [pops.get(c[4:], 0) for c in POPULATION_COLUMNS]
+        placeholders = ", ".join("?" * (5 + len(values)))
+        cols = ", ".join(
+            ["ward_code", "ward_name", "neighbourhood", "population_total", *POPULATION_COLUMNS,
+             "imd_decile"]
+        )  # fmt: skip
+        self.con.execute(
+            f"INSERT INTO wards ({cols}) VALUES ({placeholders})",  # noqa: S608 (test helper)
+            [code, name, neighbourhood, population, *values, imd_decile],
+        )
+
+    def directorate(self, name: str, short_name: str | None = None) -> None:
+        self.con.execute("INSERT INTO directorates VALUES (?, ?)", [name, short_name])
+
+    def target(self, kpi: str, target: float, direction: str = "higher_is_better",
+               directorate: str | None = None, financial_year: str = "2025-26") -> None:  # fmt: skip
+        self.con.execute(
+            "INSERT INTO targets VALUES (?, ?, ?, ?, ?)",
+            [kpi, directorate, financial_year, target, direction],
+        )
+
+    # Returns --------------------------------------------------------------------------------------
+
+    def submit(self, return_type: str, directorate: str, quarter: str,
+               rows: list[dict[str, Any]], outcome: str = "accepted") -> int:  # fmt: skip
+        """Store one submission with its rows; an accepted one supersedes the current one."""
+        self._clock += dt.timedelta(minutes=1)
+        sid = self.con.execute(
+            "INSERT INTO submissions (return_type, directorate, quarter, user_name, received_at,"
+            " file_name, sha256, row_count, outcome) VALUES (?, ?, ?, 'tester', ?, 'f.csv', ?, ?, ?)"
+            " RETURNING submission_id",
+            [
+                return_type,
+                directorate,
+                quarter,
+                self._clock,
+                f"sha{self._clock}",
+                len(rows),
+                outcome,
+            ],
+        ).fetchone()[0]
+        if outcome == "accepted":
+            self.con.execute(
+                "UPDATE submissions SET superseded_by = ? WHERE return_type = ? AND directorate = ?"
+                " AND quarter = ? AND outcome = 'accepted' AND superseded_by IS NULL"
+                " AND submission_id <> ?",
+                [sid, return_type, directorate, quarter, sid],
+            )
+        if outcome != "rejected":
+            columns = _ROW_COLUMNS[return_type]
+            for line_no, row in enumerate(rows, start=2):
+                full = {**_DEFAULTS[return_type], **row}
+                names = ["submission_id", "line_no", "directorate", "quarter", *columns]
+                values = [sid, line_no, directorate, quarter, *(full[c] for c in columns)]
+                self.con.execute(
+                    f"INSERT INTO {return_type}_rows ({', '.join(names)})"  # noqa: S608
+                    f" VALUES ({', '.join('?' * len(values))})",
+                    values,
+                )
+        return sid
+
+    def budget(self, directorate: str, quarter: str, *rows: dict[str, Any]) -> int:
+        return self.submit("budget", directorate, quarter, list(rows))
+
+    def engagement(self, directorate: str, quarter: str, *rows: dict[str, Any]) -> int:
+        filled = []
+        for i, row in enumerate(rows):
+            row = {"activity_id": f"A{i + 1}", **row}
+            row.setdefault("activity_date", _first_day(quarter))
+            filled.append(row)
+        return self.submit("engagement", directorate, quarter, filled)
+
+    def partnerships(self, directorate: str, quarter: str, *rows: dict[str, Any]) -> int:
+        filled = []
+        for row in rows:
+            row = dict(row)
+            row.setdefault("start_date", dt.date(2020, 1, 1))
+            filled.append(row)
+        return self.submit("partnerships", directorate, quarter, filled)
+
+
+def _first_day(quarter: str) -> dt.date:
+    fy, q = int(quarter[:4]), int(quarter[-1])
+    month = 3 * q + 1
+    return dt.date(fy + (month > 12), (month - 1) % 12 + 1, 1)
