@@ -29,13 +29,13 @@ def header_key(value: str) -> str:
     return re.sub(r"[\s_]+", "", str(value).replace("\ufeff", "")).lower()
 
 
-def closest(value: str, choices: Iterable[str], n: int = 3) -> list[str]:
+def closest(value: str, choices: Iterable[str], n: int = 3, cutoff: float = 0.5) -> list[str]:
     """The closest few choices to a misspelt value, best first (empty if nothing is close)."""
     choices = list(choices)
     by_key: dict[str, str] = {}
     for c in choices:
         by_key.setdefault(text_key(c), c)
-    hits = difflib.get_close_matches(text_key(value), list(by_key), n=n, cutoff=0.5)
+    hits = difflib.get_close_matches(text_key(value), list(by_key), n=n, cutoff=cutoff)
     return [by_key[h] for h in hits]
 
 
@@ -259,7 +259,7 @@ def parse_enum(
     values = key.where(ok).astype("string")
     reasons = _reasons(s.index)
     for text in pd.unique(s[~ok & ~blank]):
-        hint = closest(enum_key(text), allowed, n=1)
+        hint = closest(enum_key(text), allowed, n=1, cutoff=0.75)
         msg = "is not one of the allowed values"
         msg += f" (did you mean '{hint[0]}'?)" if hint else f": {', '.join(allowed)}"
         reasons[(s == text) & ~ok & ~blank] = msg

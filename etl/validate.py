@@ -173,7 +173,9 @@ def _schema_problems(
     problems: list[Problem] = []
     seen: set[tuple[int, str, str]] = set()
     per_rule: dict[str, int] = {}
-    for check, case_col, line in zip(cases["check"], cases["column"], cases["index"], strict=True):
+    for check, case_col, line, case in zip(
+        cases["check"], cases["column"], cases["index"], cases["failure_case"], strict=True
+    ):
         column, reason = _translate(str(check), str(case_col))
         line = int(line)
         key = (line, column, reason)
@@ -184,6 +186,8 @@ def _schema_problems(
         if per_rule[reason] > MAX_PROBLEMS_PER_RULE:
             continue
         value = raw_text.at[line, column] if column in raw_text.columns else None
+        if reason == "\x00duplicate":
+            value = None if pd.isna(case) else str(case)  # compare keys as stored (ward names -> codes)
         problems.append(Problem(line, column, None if value is None or pd.isna(value) else str(value), reason))
     problems.extend(_duplicate_detail(problems))
     return [p for p in problems if not p.reason.startswith("\x00")]

@@ -1,0 +1,79 @@
+"""The reader: encodings, separators, line ends, quoting, blank rows, Excel, and bad files."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import Workbook
+
+from etl.read import ReadError, read_table
+
+
+def test_utf8_bom_crlf_semicolons_and_quotes():
+    content = '\ufeffa;b;c\r\n1;"x; ""quoted""";3\r\n\r\n;;\r\n4;5;6\r\n\r\n'.encode()
+    t = read_table(content)
+    assert t.header == ["a", "b", "c"] and t.delimiter == ";" and t.encoding == "utf-8"
+    assert t.rows.index.tolist() == [2, 5]  # blank rows (and a row of empty cells) are skipped
+    assert t.rows.loc[2].tolist() == ["1", 'x; "quoted"', "3"]
+
+
+def test_windows_1252_pound_sign():
+    t = read_table("a,b\n£1,234.50,Café\n".encode("cp1252").replace(b"\xa31,234.50", b'"\xa31,234.50"'))
+    assert t.encoding == "windows-1252"
+    assert t.rows.loc[2].tolist() == ["£1,234.50", "Café"]
+
+
+def test_a_record_spanning_lines_is_numbered_where_it_starts():
+    t = read_table(b'a,b\n1,"two\nlines"\n3,4\n')
+    assert t.rows.index.tolist() == [2, 4]
+
+
+def test_xlsx_prefers_the_sheet_named_after_the_return():
+    wb = Workbook()
+    wb.active.title = "Guidance"
+    wb.active.append(["not", "this"])
+    ws = wb.create_sheet("Engagement")
+    ws.append(["activity_id", "activity_date", "participants_total"])
+    ws.append([])
+    import datetime as dt
+
+    ws.append(["A1", dt.datetime(2025, 7, 31), 12.0])
+    buf = io.BytesIO()
+    wb.save(buf)
+    t = read_table(buf.getvalue(), "x.xlsx", sheet="engagement")
+    assert t.source == "xlsx" and t.header == ["activity_id", "activity_date", "participants_total"]
+    assert t.rows.index.tolist() == [3]  # the spreadsheet row number
+    assert t.rows.loc[3].tolist() == ["A1", "2025-07-31", "12"]
+
+
+def test_xlsx_falls_back_to_the_first_sheet():
+    wb = Workbook()
+    wb.active.append(["h"])
+    wb.active.append(["v"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    assert read_table(buf.getvalue(), "x.xlsx", sheet="budget").rows.loc[2].tolist() == ["v"]
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"", "x.csv", "empty"),
+        (b"\n\n  \n", "x.csv", "empty"),
+        (b"\x00\x01\x02binary", "x.csv", "not a text"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest", "x.xls", "old Excel"),
+        (b"PK\x03\x04garbage", "x.xlsx", "cannot be opened"),
+        (b"a,b\n1,\x81\x8d\n", "x.csv", "cannot be read"),
+        (b'a,b\n1,"unclosed\n', "x.csv", "unclosed quote"),
+        (b"a,b\n", "x.xlsx", "not an Excel workbook"),
+    ],
+)
+def test_bad_files_give_a_clear_message(content, name, message):
+    with pytest.raises(ReadError, match=message):
+        read_table(content, name)
+
+
+def test_header_only_is_a_table_with_no_rows():
+    t = read_table(b"a,b\r\n")
+    assert t.header == ["a", "b"] and len(t.rows) == 0
