@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from etl import warehouse
-from etl.load import load_reference, submit_return
+from etl.load import store_reference, store_return
 from etl.normalise import quarter_bounds
 
 SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
@@ -33,33 +33,37 @@ def build_demo(db: str | Path, sample: Path = SAMPLE_DATA, progress: Callable[[s
     manifest = sample / "manifest.csv"
     if not manifest.exists():
         raise warehouse.WarehouseError(f"The demo data is missing: {manifest} not found.")
-    tmp = db.with_name(db.name + ".demo-build")
+    tmp = db.with_name(f"{db.name}.demo-build-{os.getpid()}")
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         leftover.unlink(missing_ok=True)
-    warehouse.init(tmp)
-    setup_time = dt.datetime(2024, 4, 1, 9, 0)
-    for kind, rel in REFERENCE_FILES.items():
-        out = load_reference(tmp, kind=kind, content=(sample / rel).read_bytes(), file_name=Path(rel).name,
-                             user="Demo administrator", received_at=setup_time)
-        if not out.ok:
-            raise warehouse.WarehouseError(f"demo {kind} did not load: {out.message} {out.problems[:3]}")
-    counts = {"accepted": 0, "rejected": 0, "identical": 0}
-    surprises = []
     with manifest.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    for order, row in enumerate(rows):
-        path = sample / row["file"]
-        out = submit_return(tmp, return_type=row["return"], directorate=row["directorate"], quarter=row["quarter"],
-                            content=path.read_bytes(), file_name=path.name, user=row["user"],
-                            received_at=_received(row["quarter"], order))
-        counts[out.status] += 1
-        if out.status != row.get("expect", "accepted"):
-            surprises.append(f"{row['file']}: expected {row['expect']}, got {out.status}: {out.message}")
-        if order % 20 == 0:
-            progress(f"loaded {order + 1} of {len(rows)} demo returns")
-    if surprises:
+    counts = {"accepted": 0, "rejected": 0, "identical": 0}
+    surprises = []
+    try:
+        # One private file and one transaction for the whole demo; swapped in at the end.
+        with warehouse.write(tmp, create=True) as con:
+            setup_time = dt.datetime(2024, 4, 1, 9, 0)
+            for kind, rel in REFERENCE_FILES.items():
+                out = store_reference(con, kind=kind, content=(sample / rel).read_bytes(), file_name=Path(rel).name,
+                                      user="Demo administrator", received_at=setup_time)
+                if not out.ok:
+                    raise warehouse.WarehouseError(f"demo {kind} did not load: {out.message} {out.problems[:3]}")
+            for order, row in enumerate(rows):
+                path = sample / row["file"]
+                out = store_return(con, return_type=row["return"], directorate=row["directorate"],
+                                   quarter=row["quarter"], content=path.read_bytes(), file_name=path.name,
+                                   user=row["user"], received_at=_received(row["quarter"], order))
+                counts[out.status] += 1
+                if out.status != row.get("expect", "accepted"):
+                    surprises.append(f"{row['file']}: expected {row['expect']}, got {out.status}: {out.message}")
+                if order % 50 == 0:
+                    progress(f"loaded {order + 1} of {len(rows)} demo returns")
+            if surprises:
+                raise warehouse.WarehouseError("The demo data did not load as expected:\n" + "\n".join(surprises))
+    except BaseException:
         tmp.unlink(missing_ok=True)
-        raise warehouse.WarehouseError("The demo data did not load as expected:\n" + "\n".join(surprises))
+        raise
     db.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, db)
     return (f"Demo warehouse ready at {db}: {counts['accepted']} returns accepted, "

@@ -188,52 +188,73 @@ def submit_return(
     `before_commit` runs inside the transaction after the rows are written (for commentary, and
     for tests that inject a failure).
     """
+    with warehouse.write(db) as con:
+        return store_return(
+            con, return_type=return_type, directorate=directorate, quarter=quarter, content=content,
+            file_name=file_name, user=user, received_at=received_at, progress=progress,
+            before_commit=before_commit,
+        )
+
+
+def store_return(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    return_type: str,
+    directorate: str,
+    quarter: str,
+    content: bytes,
+    file_name: str,
+    user: str,
+    received_at: dt.datetime | None = None,
+    progress: Progress = _quiet,
+    before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+) -> Outcome:
+    """`submit_return` inside an already open warehouse write (one transaction for many files)."""
     if return_type not in c.RETURN_TYPES:
         raise ValueError(f"unknown return type {return_type!r}")
     received_at = received_at or _now()
     digest = sha256(content)
-    with warehouse.write(db) as con:
-        log = dict(return_type=return_type, directorate=directorate, quarter=quarter, user=user,
-                   received_at=received_at, file_name=file_name, digest=digest)
-        current = _current(con, return_type, directorate, quarter)
-        if current and current[1] == digest:
-            row_count = con.execute(
-                "SELECT row_count FROM submissions WHERE submission_id = ?", [current[0]]
-            ).fetchone()[0]
-            msg = (f"This file is identical to the {return_type} return already accepted for "
-                   f"{directorate}, {quarter} (submission {current[0]}): nothing has changed.")
-            sid = _log(con, **log, row_count=int(row_count), outcome="identical", message=msg)
-            audit(con, user, "identical re-send", f"{return_type} {directorate} {quarter} #{sid}", received_at)
-            return Outcome("identical", msg, sid, int(row_count))
-        progress("reading and checking")
-        checked = check_return(con, return_type, directorate, quarter, content, file_name)
-        _archive(con, digest, content)
-        if isinstance(checked, list) or not checked.ok:
-            problems = checked if isinstance(checked, list) else checked.problems
-            rows = 0 if isinstance(checked, list) else len(checked.frame)
-            msg = (f"The {return_type} return for {directorate}, {quarter} was rejected: "
-                   f"{len(problems)} problem{'s' if len(problems) != 1 else ''} to fix. Nothing was stored.")
-            sid = _log(con, **log, row_count=rows, outcome="rejected", problem_count=len(problems), message=msg)
-            audit(con, user, "rejected", f"{return_type} {directorate} {quarter} #{sid}", received_at)
-            return Outcome("rejected", msg, sid, rows, problems)
-        rows = len(checked.frame)
-        progress(f"storing {rows:,} rows")
-        msg = (f"Accepted: {rows:,} row{'s' if rows != 1 else ''} of the {return_type} return for "
-               f"{directorate}, {quarter}.")
-        if rows == 0:
-            msg += " (a nil return: nothing to report this quarter)"
-        sid = _log(con, **log, row_count=rows, outcome="accepted", message=msg)
-        _insert_rows(con, return_type, sid, checked.frame)
-        superseded = None
-        if current:
-            superseded = current[0]
-            con.execute("UPDATE submissions SET superseded_by = ? WHERE submission_id = ?", [sid, superseded])
-            msg += f" It replaces submission {superseded}, which stays in the history."
-            con.execute("UPDATE submissions SET message = ? WHERE submission_id = ?", [msg, sid])
-        audit(con, user, "accepted", f"{return_type} {directorate} {quarter} #{sid}", received_at)
-        if before_commit:
-            before_commit(con)
-        return Outcome("accepted", msg, sid, rows, superseded=superseded)
+    log = dict(return_type=return_type, directorate=directorate, quarter=quarter, user=user,
+               received_at=received_at, file_name=file_name, digest=digest)
+    current = _current(con, return_type, directorate, quarter)
+    if current and current[1] == digest:
+        row_count = con.execute(
+            "SELECT row_count FROM submissions WHERE submission_id = ?", [current[0]]
+        ).fetchone()[0]
+        msg = (f"This file is identical to the {return_type} return already accepted for "
+               f"{directorate}, {quarter} (submission {current[0]}): nothing has changed.")
+        sid = _log(con, **log, row_count=int(row_count), outcome="identical", message=msg)
+        audit(con, user, "identical re-send", f"{return_type} {directorate} {quarter} #{sid}", received_at)
+        return Outcome("identical", msg, sid, int(row_count))
+    progress("reading and checking")
+    checked = check_return(con, return_type, directorate, quarter, content, file_name)
+    _archive(con, digest, content)
+    if isinstance(checked, list) or not checked.ok:
+        problems = checked if isinstance(checked, list) else checked.problems
+        rows = 0 if isinstance(checked, list) else len(checked.frame)
+        msg = (f"The {return_type} return for {directorate}, {quarter} was rejected: "
+               f"{len(problems)} problem{'s' if len(problems) != 1 else ''} to fix. Nothing was stored.")
+        sid = _log(con, **log, row_count=rows, outcome="rejected", problem_count=len(problems), message=msg)
+        audit(con, user, "rejected", f"{return_type} {directorate} {quarter} #{sid}", received_at)
+        return Outcome("rejected", msg, sid, rows, problems)
+    rows = len(checked.frame)
+    progress(f"storing {rows:,} rows")
+    msg = (f"Accepted: {rows:,} row{'s' if rows != 1 else ''} of the {return_type} return for "
+           f"{directorate}, {quarter}.")
+    if rows == 0:
+        msg += " (a nil return: nothing to report this quarter)"
+    sid = _log(con, **log, row_count=rows, outcome="accepted", message=msg)
+    _insert_rows(con, return_type, sid, checked.frame)
+    superseded = None
+    if current:
+        superseded = current[0]
+        con.execute("UPDATE submissions SET superseded_by = ? WHERE submission_id = ?", [sid, superseded])
+        msg += f" It replaces submission {superseded}, which stays in the history."
+        con.execute("UPDATE submissions SET message = ? WHERE submission_id = ?", [msg, sid])
+    audit(con, user, "accepted", f"{return_type} {directorate} {quarter} #{sid}", received_at)
+    if before_commit:
+        before_commit(con)
+    return Outcome("accepted", msg, sid, rows, superseded=superseded)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,34 +274,47 @@ def load_reference(
     received_at: dt.datetime | None = None,
 ) -> Outcome:
     """Replace one reference table with the contents of a file, all or nothing."""
+    with warehouse.write(db) as con:
+        return store_reference(con, kind=kind, content=content, file_name=file_name, user=user, received_at=received_at)
+
+
+def store_reference(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    kind: str,
+    content: bytes,
+    file_name: str,
+    user: str,
+    received_at: dt.datetime | None = None,
+) -> Outcome:
+    """`load_reference` inside an already open warehouse write."""
     if kind not in c.REFERENCE_KINDS:
         raise ValueError(f"unknown reference kind {kind!r}")
     received_at = received_at or _now()
     digest = sha256(content)
-    with warehouse.write(db) as con:
-        _archive(con, digest, content)
-        if kind == "boundaries":
-            rows, problems, warnings = _boundaries(con, content)
-        else:
-            rows, problems, warnings = _tabular_reference(con, kind, content, file_name)
-        log = dict(return_type=f"reference:{kind}", directorate=None, quarter=None, user=user,
-                   received_at=received_at, file_name=file_name, digest=digest)
-        if problems:
-            msg = f"The {kind} file was rejected: {len(problems)} problem{'s' if len(problems) != 1 else ''} to fix. Nothing was changed."
-            _log(con, **log, row_count=len(rows), outcome="rejected", problem_count=len(problems), message=msg)
-            audit(con, user, "reference rejected", kind, received_at)
-            return Outcome("rejected", msg, row_count=len(rows), problems=problems)
-        con.execute(f"DELETE FROM {kind}")  # noqa: S608 - kind is one of four fixed names
-        con.register("incoming_ref", rows)
-        try:
-            cols = ", ".join(rows.columns)
-            con.execute(f"INSERT INTO {kind} ({cols}) SELECT {cols} FROM incoming_ref")  # noqa: S608
-        finally:
-            con.unregister("incoming_ref")
-        msg = f"Loaded {len(rows):,} {kind} row{'s' if len(rows) != 1 else ''}."
-        sid = _log(con, **log, row_count=len(rows), outcome="accepted", message=msg)
-        audit(con, user, "reference loaded", f"{kind} #{sid}", received_at)
-        return Outcome("accepted", msg, sid, len(rows), warnings=warnings)
+    _archive(con, digest, content)
+    if kind == "boundaries":
+        rows, problems, warnings = _boundaries(con, content)
+    else:
+        rows, problems, warnings = _tabular_reference(con, kind, content, file_name)
+    log = dict(return_type=f"reference:{kind}", directorate=None, quarter=None, user=user,
+               received_at=received_at, file_name=file_name, digest=digest)
+    if problems:
+        msg = f"The {kind} file was rejected: {len(problems)} problem{'s' if len(problems) != 1 else ''} to fix. Nothing was changed."
+        _log(con, **log, row_count=len(rows), outcome="rejected", problem_count=len(problems), message=msg)
+        audit(con, user, "reference rejected", kind, received_at)
+        return Outcome("rejected", msg, row_count=len(rows), problems=problems)
+    con.execute(f"DELETE FROM {kind}")  # noqa: S608 - kind is one of four fixed names
+    con.register("incoming_ref", rows)
+    try:
+        cols = ", ".join(rows.columns)
+        con.execute(f"INSERT INTO {kind} ({cols}) SELECT {cols} FROM incoming_ref")  # noqa: S608
+    finally:
+        con.unregister("incoming_ref")
+    msg = f"Loaded {len(rows):,} {kind} row{'s' if len(rows) != 1 else ''}."
+    sid = _log(con, **log, row_count=len(rows), outcome="accepted", message=msg)
+    audit(con, user, "reference loaded", f"{kind} #{sid}", received_at)
+    return Outcome("accepted", msg, sid, len(rows), warnings=warnings)
 
 
 def _tabular_reference(
