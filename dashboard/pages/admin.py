@@ -1,0 +1,86 @@
+"""Administration: reference data, deadlines, users and the audit log (administrators only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import auth, submission
+from etl import access
+from etl import contract as c
+from etl.normalise import quarter_bounds, quarter_of_date, quarters_between, shift_quarter
+
+K = "admin_"
+
+st.title("Administration")
+actor = auth.require_role("admin", action="administer the dashboard")
+db = auth.db_path()
+auth.demo_notice()
+
+ref_tab, deadline_tab, users_tab, audit_tab = st.tabs(["Reference data", "Deadlines", "Users", "Audit log"])
+
+with ref_tab:
+    st.write("Replace a reference table: wards and directorates first, boundaries (GeoJSON) after wards.")
+    kind = st.selectbox("Reference table", c.REFERENCE_KINDS, key=K + "kind")
+    types = ["geojson", "json"] if kind == "boundaries" else ["csv", "xlsx"]
+    upload = st.file_uploader(f"{kind} file", type=types, key=K + "ref_file")
+    if upload is not None and st.button(f"Load {kind}", type="primary", key=K + "ref_load"):
+        content = upload.getvalue()
+        try:
+            with st.spinner(f"Loading {kind}…"):
+                out = access.load_reference_as(actor, db, kind=kind, content=content, file_name=upload.name)
+        except PermissionError as exc:
+            st.error(str(exc))
+        else:
+            if out.ok:
+                st.cache_data.clear()
+                st.success(out.message)
+            else:
+                st.error(out.message)
+                st.table(submission.problems_frame(out.problems))
+                annotated = submission.annotate(content, upload.name, out.problems, sheet=kind)
+                if annotated and kind != "boundaries":
+                    data, name, mime = annotated
+                    st.download_button("Download your file with a problems column", data, file_name=name,
+                                       mime=mime, key=K + "ref_annotated")
+            for w in out.warnings:
+                st.warning(w)
+    st.subheader("Reference loads")
+    st.dataframe(access.reference_history(db).drop(columns=["sha256"]), hide_index=True)
+
+with deadline_tab:
+    today = dt.date.today()
+    this_q = quarter_of_date(today)
+    quarters = list(reversed(quarters_between(shift_quarter(this_q, -8), shift_quarter(this_q, 1))))
+    q = st.selectbox("Quarter", quarters, index=1, key=K + "dl_quarter")
+    current = access.deadline_of(db, q)
+    suggested = current or quarter_bounds(q)[1] + dt.timedelta(days=30)
+    due = st.date_input("Returns due by", value=suggested, key=K + "dl_date", format="DD/MM/YYYY")
+    if st.button("Save deadline", key=K + "dl_save"):
+        try:
+            access.set_deadline_as(actor, db, quarter=q, due=due)
+        except PermissionError as exc:
+            st.error(str(exc))
+        else:
+            st.cache_data.clear()
+            st.success(f"Deadline for {q} set to {due:%d %B %Y}.")
+    st.table(access.deadlines(db))
+
+with users_tab:
+    path = access.users_path()
+    accounts = access.all_accounts(path, db)
+    st.write(f"Accounts file: `{path}`" + (" (not created yet)" if not path.exists() else ""))
+    if accounts:
+        st.table(pd.DataFrame([a.public() for a in accounts]))
+    st.markdown("Add or change an account on the server (the password is asked for, never stored in clear):")
+    st.code("python -m etl add-user --users " + str(path) +
+            " --name j.smith --role lead --directorate \"Adults and Health\"", language="bash")
+    st.caption("Roles: " + "; ".join(f"**{r}** {d}" for r, d in access.ROLE_DESCRIPTIONS.items()))
+
+with audit_tab:
+    log = access.audit_log(db)
+    st.dataframe(log, hide_index=True)
+    st.download_button("Download the audit log (CSV)", log.to_csv(index=False).encode("utf-8"),
+                       file_name="audit-log.csv", mime="text/csv", key=K + "audit_csv")

@@ -1,0 +1,72 @@
+"""Submission history per directorate, and the returns tracker: who has not yet sent what."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from dashboard import auth
+from etl import access
+from etl.normalise import quarter_of_date, quarters_between, shift_quarter
+
+K = "history_"
+
+st.title("Submissions and deadlines")
+actor = auth.require_role("viewer", "lead", "admin", action="see the submission history")
+db = auth.db_path()
+visible = access.visible_directorates(actor, db)
+if not visible:
+    st.info("No directorate is linked to your account yet. Ask an administrator.")
+    st.stop()
+
+# Returns tracker ---------------------------------------------------------------------------
+st.header("Returns tracker")
+today = dt.date.today()
+this_q = quarter_of_date(today)
+default_q = access.default_quarter(today, deadline_for=lambda q: access.deadline_of(db, q))
+quarters = list(reversed(quarters_between(shift_quarter(this_q, -12), this_q)))
+quarter = st.selectbox("Quarter", quarters, index=quarters.index(default_q) if default_q in quarters else 0,
+                       key=K + "quarter")
+tracker = access.returns_tracker(db, quarter, today, None if actor.role != "lead" else visible)
+due = tracker["due"].iloc[0] if len(tracker) else None
+if due is None or str(due) in ("NaT", "None", "nan"):
+    st.caption(f"No deadline set for {quarter} yet (an administrator sets it on the Admin page).")
+else:
+    st.caption(f"Deadline for {quarter}: {due:%d %B %Y}" + (" (passed)" if today > due else ""))
+outstanding = tracker[tracker["status"] != "received"]
+received = len(tracker) - len(outstanding)
+st.metric("Returns received", f"{received} of {len(tracker)}")
+labels = {"received": "✅ received", "missing": "⏳ not yet sent", "overdue": "⚠️ overdue"}
+grid = tracker.assign(status=tracker["status"].map(labels)).pivot(index="directorate", columns="return",
+                                                                   values="status")
+st.table(grid)
+if len(outstanding):
+    st.markdown("**Not yet sent:** " + "; ".join(
+        f"{d} – {r}" for d, r in zip(outstanding["directorate"], outstanding["return"], strict=True)))
+
+# History -----------------------------------------------------------------------------------
+st.header("History")
+choice = st.selectbox("Directorate", ["All my directorates" if actor.role == "lead" else "All directorates",
+                                      *visible], key=K + "directorate")
+chosen = visible if choice not in visible else [choice]
+history = access.submission_history(db, chosen)
+if history.empty:
+    st.info("No returns have been sent yet.")
+else:
+    icons = {"accepted": "✅ accepted", "rejected": "❌ rejected", "identical": "🔁 identical re-send"}
+    shown = history.assign(status=history["status"].map(icons).fillna(history["status"]))
+    st.dataframe(shown.drop(columns=["sha256"]), hide_index=True,
+                 column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+    st.download_button("Download this history (CSV)", history.to_csv(index=False).encode("utf-8"),
+                       file_name="submission-history.csv", mime="text/csv", key=K + "csv")
+    if actor.is_admin:
+        st.subheader("Archived original files")
+        sid = st.selectbox("Submission", history["id"].tolist(), key=K + "archive_id",
+                           format_func=lambda i: " · ".join(
+                               str(v) for v in history.loc[history["id"] == i,
+                                                           ["id", "return", "directorate", "quarter", "file"]].iloc[0]))
+        archived = access.archived_file(db, int(sid))
+        if archived:
+            name, data = archived
+            st.download_button(f"Download the original file ({name})", data, file_name=name, key=K + "archive_dl")

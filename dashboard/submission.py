@@ -1,0 +1,148 @@
+"""Pure helpers for the submit, history and admin pages (no streamlit here).
+
+* `problems_frame`: the rejection report as a table.
+* `annotate`: the person's own file with a `problems` column added (CSV in, CSV out; xlsx in,
+  xlsx out), every problem of a line joined into that line's cell.
+* `preview`: what an accepted upload would change, from a dry run on a private copy of the
+  warehouse: rows, and the directorate's KPIs for the quarter before and after.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from etl import access, warehouse
+from etl.access import Actor
+from etl.load import Outcome
+from etl.read import ReadError, read_table
+from etl.validate import Problem
+
+
+def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
+    """line, column, value, reason: one row per problem ('file' where no line applies)."""
+    return pd.DataFrame(
+        {
+            "line": ["file" if p.line is None else str(p.line) for p in problems],
+            "column": [p.column or "" for p in problems],
+            "value": ["" if p.value is None else str(p.value) for p in problems],
+            "reason": [p.reason for p in problems],
+        },
+        columns=["line", "column", "value", "reason"],
+    )
+
+
+def _by_line(problems: Sequence[Problem]) -> dict[int | None, str]:
+    grouped: dict[int | None, list[str]] = defaultdict(list)
+    for p in problems:
+        text = f"{p.column}: {p.reason}" if p.column else p.reason
+        if p.value not in (None, ""):
+            text += f" (value '{p.value}')"
+        grouped[p.line].append(text)
+    return {line: "; ".join(texts) for line, texts in grouped.items()}
+
+
+def annotate(content: bytes, file_name: str, problems: Sequence[Problem], sheet: str | None = None
+             ) -> tuple[bytes, str, str] | None:
+    """(bytes, file name, MIME type) of the file with a `problems` column; None if unreadable."""
+    notes = _by_line(problems)
+    stem = Path(file_name or "return").stem
+    if content.startswith(b"PK\x03\x04"):
+        out = _annotate_xlsx(content, notes, sheet)
+        if out is not None:
+            return out, f"{stem}-problems.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    try:
+        raw = read_table(content, file_name, sheet=sheet)
+    except ReadError:
+        return None
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=raw.delimiter or ",", lineterminator="\r\n")
+    header_note = notes.get(raw.header_line) or notes.get(None)
+    writer.writerow([*raw.header, f"problems ({header_note})" if header_note else "problems"])
+    width = len(raw.header)
+    for line, row in raw.rows.iterrows():
+        cells = ["" if pd.isna(v) else str(v) for v in list(row)[:width]]
+        writer.writerow([*cells, notes.get(int(line), "")])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8"), f"{stem}-problems.csv", "text/csv"
+
+
+def _annotate_xlsx(content: bytes, notes: dict[int | None, str], sheet: str | None) -> bytes | None:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(content))
+    except Exception:
+        return None
+    ws = book[sheet] if sheet and sheet in book.sheetnames else book.worksheets[0]
+    try:
+        raw = read_table(content, "x.xlsx", sheet=sheet)
+        header_line = raw.header_line
+    except ReadError:
+        header_line = 1
+    col = ws.max_column + 1
+    header_note = notes.get(header_line) or notes.get(None)
+    ws.cell(row=header_line, column=col, value=f"problems ({header_note})" if header_note else "problems")
+    for line, text in notes.items():
+        if line is not None and line != header_line:
+            ws.cell(row=line, column=col, value=text)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+@dataclass
+class Preview:
+    """What confirming an upload would do."""
+
+    outcome: Outcome
+    rows: pd.DataFrame = field(default_factory=pd.DataFrame)  # the new rows as stored
+    kpis: pd.DataFrame = field(default_factory=pd.DataFrame)  # kpi, before, after, change
+    kpi_error: str | None = None
+
+
+def _kpis(db: str | Path, directorate: str, quarter: str) -> dict[str, object]:
+    import kpis  # another team's package; imported late so the submit page works without it
+
+    with warehouse.read_only(db) as con:
+        return kpis.kpi_values(con, kpis.Scope((quarter,), directorates=(directorate,)))
+
+
+def _rows(db: Path, return_type: str, submission_id: int) -> pd.DataFrame:
+    from etl.warehouse import ROW_TABLES
+
+    table = ROW_TABLES[return_type]  # fixed table names, never user text
+    with warehouse.read_only(db) as con:
+        frame = warehouse.query_df(
+            con, f"SELECT * EXCLUDE (submission_id) FROM {table} WHERE submission_id = ? ORDER BY line_no",  # noqa: S608
+            [submission_id])
+    return frame.rename(columns={"line_no": "line"})
+
+
+def preview(actor: Actor, db: str | Path, *, return_type: str, directorate: str, quarter: str,
+            content: bytes, file_name: str) -> Preview:
+    """Dry-run the upload on a private copy; for an accepted one, the rows and the KPIs before/after."""
+    with access.dry_run_as(actor, db, return_type=return_type, directorate=directorate, quarter=quarter,
+                           content=content, file_name=file_name) as (outcome, copy):
+        result = Preview(outcome)
+        if outcome.status != "accepted" or outcome.submission_id is None:
+            return result
+        result.rows = _rows(copy, return_type, outcome.submission_id)
+        canonical = access.resolve_directorate(db, directorate)
+        try:
+            before, after = _kpis(db, canonical, quarter), _kpis(copy, canonical, quarter)
+        except Exception as exc:  # the KPI engine is optional here; the submission is not
+            result.kpi_error = f"KPIs could not be computed: {exc}"
+            return result
+        frame = pd.DataFrame({"kpi": list(after), "before": [before.get(k) for k in after],
+                              "after": list(after.values())})
+        frame["change"] = [
+            None if b is None or a is None else a - b for b, a in zip(frame["before"], frame["after"], strict=True)
+        ]
+        result.kpis = frame
+        return result
