@@ -25,6 +25,8 @@ examples:
   python -m etl load --db data/council.duckdb --return engagement \\
       --directorate "Adults and Health" --quarter "2025-26 Q2" --user "J Smith" engagement.xlsx
   python -m etl demo --db data/demo.duckdb
+  python -m etl add-user --users data/users.json --name j.smith --role lead --directorate ADH
+  python -m etl template --return budget --format xlsx --out budget-template.xlsx
 
 Quarters may be written 2025-26 Q2, 2025/26 Q2, FY2025-26 Q2, Q2 2025/26 or 2025-26-Q2.
 Files may be CSV (UTF-8 or Windows-1252, comma or semicolon separated) or Excel .xlsx.
@@ -76,6 +78,27 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("demo", help="build the fictional demo council's warehouse from sample_data/")
     s.add_argument("--db", type=Path, default=warehouse.default_db_path(), help=db_help)
+
+    s = sub.add_parser(
+        "add-user",
+        help="add (or replace) a dashboard account in the users file",
+        description="Add a built-in account (argon2-hashed password, asked for at a prompt or read from "
+        "stdin), or with --email an account that signs in through the council's identity provider.",
+    )
+    s.add_argument("--users", type=Path, default=None,
+                   help="accounts file (default: $LOCALISM_USERS, else users.json beside the warehouse)")
+    s.add_argument("--name", required=True, help="user name to sign in with")
+    s.add_argument("--role", required=True, choices=("viewer", "lead", "admin"), help="what the account may do")
+    s.add_argument("--directorate", action="append", default=[], help="a lead's directorate (repeatable)")
+    s.add_argument("--email", default=None, help="e-mail address the identity provider signs them in with")
+    s.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    s.add_argument("--no-password", action="store_true", help="identity-provider sign-in only (needs --email)")
+
+    s = sub.add_parser("template", help="write a blank return template (CSV or Excel) generated from the schema")
+    s.add_argument("--return", dest="return_type", required=True, choices=c.RETURN_TYPES, help="which return")
+    s.add_argument("--format", choices=("csv", "xlsx"), default="xlsx", help="file format (default xlsx)")
+    s.add_argument("--db", type=Path, default=None, help="warehouse whose directorates fill the Excel drop-down")
+    s.add_argument("--out", type=Path, required=True, help="file to write")
     return p
 
 
@@ -187,7 +210,49 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"init": cmd_init, "load-reference": cmd_load_reference, "load": cmd_load, "demo": cmd_demo}
+def cmd_add_user(args: argparse.Namespace) -> int:
+    from etl import access
+
+    path = args.users or access.users_path()
+    password: str | None = None
+    if args.no_password:
+        if not args.email:
+            raise UsageError("--no-password needs --email (sign-in through the identity provider).")
+    elif args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"Password for {args.name}: ")
+        if password != getpass.getpass("Again: "):
+            raise UsageError("The two passwords differ; nothing was changed.")
+    try:
+        account = access.add_user(path, name=args.name, role=args.role, directorates=args.directorate,
+                                  password=password, email=args.email)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    scope = f" for {', '.join(account.directorates)}" if account.directorates else ""
+    print(f"Saved {account.name} ({account.role}{scope}) in {path}.")
+    return 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from etl import templates
+
+    if args.format == "csv":
+        data = templates.template_csv(args.return_type)
+    else:
+        names: list[str] = []
+        if args.db:
+            _need_db(args.db)
+            with warehouse.read_only(args.db) as con:
+                names = list(reference(con).directorates)
+        data = templates.template_xlsx(args.return_type, directorates=names)
+    args.out.write_bytes(data)
+    print(f"Wrote the {args.return_type} template to {args.out}.")
+    return 0
+
+
+COMMANDS = {"init": cmd_init, "load-reference": cmd_load_reference, "load": cmd_load, "demo": cmd_demo,
+            "add-user": cmd_add_user, "template": cmd_template}
 
 
 def main(argv: list[str] | None = None) -> int:
