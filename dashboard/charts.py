@@ -1,0 +1,229 @@
+"""Pure Plotly figure builders: DataFrames in, figures (and their written summaries) out.
+
+No streamlit here, so every builder is tested on its own. Each figure uses the one template in
+`dashboard.theme`; each has a `describe_*` partner that says in words what the chart shows, for
+the chart's accessible label and for readers who cannot see it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard import theme
+
+_PERCENT_UNITS = {"share"}
+
+
+def _axis_format(unit: str) -> dict[str, Any]:
+    if unit == "share":
+        return {"tickformat": ".0%"}
+    if unit == "gbp":
+        return {"tickprefix": "£", "tickformat": ",.0f"}
+    if unit == "count":
+        return {"tickformat": ",d"}
+    return {"tickformat": ",.1f" if unit == "rate" else ".2f"}
+
+
+def _hover_value(unit: str) -> str:
+    return {
+        "share": "%{y:.1%}",
+        "gbp": "£%{y:,.0f}",
+        "count": "%{y:,d}",
+        "rate": "%{y:,.1f}",
+    }.get(unit, "%{y:.2f}")
+
+
+def _empty(fig: go.Figure, message: str) -> go.Figure:
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                       font={"size": 15})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def trend_figure(df: pd.DataFrame, title: str, unit: str, series: str | None = None) -> go.Figure:
+    """A line per series (or one line) of `value` by `quarter`, in quarter order."""
+    fig = go.Figure(layout={"template": theme.TEMPLATE_NAME, "title": title, "height": 320})
+    data = df.dropna(subset=["value"]) if "value" in df else df
+    if data.empty:
+        return _empty(fig, "No data for these quarters")
+    groups = data.groupby(series, sort=False) if series else [(title, data)]
+    for i, (name, part) in enumerate(groups):
+        part = part.sort_values("quarter")
+        fig.add_trace(
+            go.Scatter(
+                x=part["quarter"], y=part["value"], mode="lines+markers", name=str(name),
+                marker={"symbol": ["circle", "square", "diamond", "triangle-up"][i % 4], "size": 8},
+                line={"dash": ["solid", "dash", "dot", "dashdot"][i % 4], "width": 2.5},
+                hovertemplate=f"%{{x}}: {_hover_value(unit)}<extra>{name}</extra>",
+            )
+        )
+    fig.update_xaxes(type="category", title_text="Quarter")
+    fig.update_yaxes(rangemode="tozero", **_axis_format(unit))
+    fig.update_layout(showlegend=bool(series))
+    return fig
+
+
+def bar_figure(df: pd.DataFrame, category: str, value: str, title: str, unit: str,
+               category_title: str = "", value_title: str = "") -> go.Figure:
+    """Horizontal bars of `value` by `category` (labels made readable), largest at the top."""
+    fig = go.Figure(layout={"template": theme.TEMPLATE_NAME, "title": title})
+    if df.empty or pd.to_numeric(df[value], errors="coerce").fillna(0).eq(0).all():
+        return _empty(fig, "Nothing recorded in this scope")
+    data = df.assign(_label=df[category].map(theme.label)).iloc[::-1]
+    hover = _hover_value(unit).replace("%{y", "%{x")
+    fig.add_trace(go.Bar(x=data[value], y=data["_label"], orientation="h",
+                         marker={"color": theme.OKABE_ITO[0]},
+                         hovertemplate=f"%{{y}}: {hover}<extra></extra>"))
+    fig.update_layout(height=max(260, 60 + 34 * len(data)))
+    fig.update_xaxes(title_text=value_title, rangemode="tozero", **_axis_format(unit))
+    fig.update_yaxes(title_text=category_title, automargin=True)
+    return fig
+
+
+def heatmap_figure(df: pd.DataFrame, rows: str, columns: str, value: str, title: str) -> go.Figure:
+    """A grid (e.g. method x stage) of counts, each cell labelled with its number."""
+    fig = go.Figure(layout={"template": theme.TEMPLATE_NAME, "title": title})
+    if df.empty or df[value].sum() == 0:
+        return _empty(fig, "Nothing recorded in this scope")
+    grid = df.pivot_table(index=rows, columns=columns, values=value, aggfunc="sum", sort=False)
+    fig.add_trace(
+        go.Heatmap(
+            z=grid.to_numpy(), x=[theme.label(c) for c in grid.columns],
+            y=[theme.label(r) for r in grid.index], colorscale=theme.SEQUENTIAL,
+            text=grid.to_numpy(), texttemplate="%{text}", showscale=True,
+            colorbar={"title": {"text": theme.label(value)}},
+            hovertemplate="%{y}, %{x}: %{z}<extra></extra>",
+        )
+    )
+    fig.update_layout(height=max(320, 80 + 40 * len(grid)))
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    return fig
+
+
+def representation_figure(df: pd.DataFrame, threshold: float) -> go.Figure:
+    """Representation ratio by demographic group, with the under-representation line marked."""
+    fig = go.Figure(layout={"template": theme.TEMPLATE_NAME,
+                            "title": "Representation of each group (1 = in proportion)"})
+    data = df.dropna(subset=["ratio"])
+    if data.empty:
+        return _empty(fig, "No participants with a known group in this scope")
+    under = data["under_represented"].astype(bool)
+    fig.add_trace(
+        go.Bar(
+            x=data["ratio"], y=data["group_label"], orientation="h",
+            marker={"color": [theme.RAG_COLOURS["red"] if u else theme.OKABE_ITO[0] for u in under],
+                    "pattern": {"shape": ["/" if u else "" for u in under]}},
+            text=[f"{r:.2f}{' (under-represented)' if u else ''}" for r, u in zip(data["ratio"], under, strict=True)],
+            textposition="outside",
+            hovertemplate="%{y}: %{x:.2f}<extra></extra>",
+        )
+    )
+    fig.add_vline(x=threshold, line_dash="dash", line_color=theme.TEXT,
+                  annotation_text=f"{threshold} (under-represented below)")
+    fig.add_vline(x=1.0, line_dash="dot", line_color="#595959")
+    fig.update_layout(height=max(320, 60 + 30 * len(data)), showlegend=False)
+    fig.update_xaxes(title_text="Share of participants / share of population", rangemode="tozero")
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    return fig
+
+
+def ward_map_figure(df: pd.DataFrame, geojson: dict[str, Any], value: str, title: str,
+                    unit: str, highlight: str | None = None) -> go.Figure:
+    """A choropleth of wards (no tile server): `df` has ward_code, ward_name and `value`."""
+    fig = go.Figure(layout={"template": theme.TEMPLATE_NAME, "title": title, "height": 520})
+    if df.empty or not geojson.get("features"):
+        return _empty(fig, "No ward boundaries are loaded")
+    hover = _hover_value(unit).replace("%{y", "%{z")
+    fig.add_trace(
+        go.Choropleth(
+            geojson=geojson, featureidkey="properties.ward_code", locations=df["ward_code"],
+            z=df[value], text=df["ward_name"], colorscale=theme.SEQUENTIAL,
+            marker={"line": {"color": "#404040", "width": 0.6}},
+            colorbar={"title": {"text": ""}, **_axis_format(unit)},
+            hovertemplate=f"%{{text}}: {hover}<extra></extra>",
+        )
+    )
+    if highlight and highlight in set(df["ward_code"]):
+        row = df[df["ward_code"] == highlight]
+        fig.add_trace(
+            go.Choropleth(
+                geojson=geojson, featureidkey="properties.ward_code", locations=row["ward_code"],
+                z=[0], colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], showscale=False,
+                marker={"line": {"color": theme.OKABE_ITO[1], "width": 3}}, hoverinfo="skip",
+            )
+        )
+    fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator")
+    fig.update_layout(margin={"l": 0, "r": 0, "t": 50, "b": 0})
+    return fig
+
+
+def normalise_geojson(features: pd.DataFrame) -> dict[str, Any]:
+    """A FeatureCollection from rows of (ward_code, geometry JSON), keyed by properties.ward_code."""
+    out = []
+    for row in features.itertuples(index=False):
+        geometry = json.loads(row.geometry) if isinstance(row.geometry, str) else row.geometry
+        if geometry.get("type") == "Feature":
+            geometry = geometry.get("geometry")
+        out.append({"type": "Feature", "properties": {"ward_code": row.ward_code},
+                    "geometry": geometry})
+    return {"type": "FeatureCollection", "features": out}
+
+
+# ---------------------------------------------------------------------------------------------
+# Written summaries (the text equivalent and accessible label of each chart)
+
+
+def describe_trend(df: pd.DataFrame, title: str, unit: str, series: str | None = None) -> str:
+    """'Devolved budget share by quarter: 12.0% in 2025-26 Q1, ... .'"""
+    data = df.dropna(subset=["value"])
+    if data.empty:
+        return f"{title}: no data for these quarters."
+    parts = []
+    groups = data.groupby(series, sort=False) if series else [(None, data)]
+    for name, part in groups:
+        part = part.sort_values("quarter")
+        values = ", ".join(f"{theme.fmt_kpi(v, unit)} in {q}" for q, v in zip(part["quarter"], part["value"], strict=True))
+        parts.append(f"{name}: {values}" if name is not None else values)
+    return f"{title}, by quarter. " + "; ".join(parts) + "."
+
+
+def describe_bars(df: pd.DataFrame, category: str, value: str, title: str, unit: str) -> str:
+    """'Title: A £1,000; B £500.' largest first."""
+    values = pd.to_numeric(df[value], errors="coerce")
+    data = df.assign(_v=values).dropna(subset=["_v"])
+    data = data[data["_v"] > 0].sort_values("_v", ascending=False)
+    if data.empty:
+        return f"{title}: nothing recorded in this scope."
+    fmt = theme.fmt_gbp if unit == "gbp" else (lambda v: theme.fmt_kpi(v, unit))
+    items = "; ".join(f"{theme.label(c)} {fmt(v)}" for c, v in zip(data[category], data["_v"], strict=True))
+    return f"{title}: {items}."
+
+
+def describe_map(df: pd.DataFrame, value: str, title: str, unit: str) -> str:
+    """Which wards are highest and lowest on the map."""
+    data = df.dropna(subset=[value]).sort_values(value)
+    if data.empty:
+        return f"{title}: no ward has a value."
+    low, high = data.iloc[0], data.iloc[-1]
+    return (
+        f"Map of {len(df)} wards shaded by {title.lower()} (darker is higher). Highest: "
+        f"{high['ward_name']} ({theme.fmt_kpi(high[value], unit)}); lowest: {low['ward_name']} "
+        f"({theme.fmt_kpi(low[value], unit)}). The table below lists every ward."
+    )
+
+
+def describe_representation(df: pd.DataFrame, threshold: float) -> str:
+    """Which groups are under-represented."""
+    data = df.dropna(subset=["ratio"])
+    if data.empty:
+        return "Representation: no participants with a known group in this scope."
+    under = data[data["under_represented"].astype(bool)]
+    if under.empty:
+        return f"No group has a representation ratio below {threshold}."
+    names = ", ".join(f"{r.group_label} ({r.ratio:.2f})" for r in under.itertuples())
+    return f"Under-represented (ratio below {threshold}): {names}."

@@ -1,0 +1,145 @@
+"""Downloads: CSV and Excel safe against formula injection, and the printable ward pack (HTML).
+
+Pure functions (no streamlit): frames in, bytes or text out.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP 'CSV injection').
+FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy in which every text cell (and column name) is neutralised; numbers stay numbers."""
+    out = df.copy()
+    for column in out.columns:
+        series = out[column]
+        if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+            out[column] = series.astype(object).map(neutralise)
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    return out
+
+
+def to_csv_bytes(df: pd.DataFrame) -> bytes:
+    """UTF-8 CSV with a byte-order mark (so Excel opens it as UTF-8 and shows £ correctly)."""
+    return safe_frame(df).to_csv(index=False).encode("utf-8-sig")
+
+
+def to_excel_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """An .xlsx workbook, one sheet per frame; text is written as text, never as a formula."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(
+        buffer,
+        engine="xlsxwriter",
+        engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}},
+    ) as writer:
+        for name, frame in sheets.items():
+            safe_name = "".join(ch for ch in name if ch not in "[]:*?/\\")[:31] or "Sheet"
+            safe_frame(frame).to_excel(writer, sheet_name=safe_name, index=False)
+            sheet = writer.sheets[safe_name]
+            for i, column in enumerate(frame.columns):
+                width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
+                sheet.set_column(i, i, min(max(width + 2, 8), 60))
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# The printable ward pack
+
+_PACK_CSS = """
+body { font-family: Arial, Helvetica, sans-serif; color: #1a1a1a; margin: 2em; max-width: 60em; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.25em; margin-top: 1.6em; }
+table { border-collapse: collapse; width: 100%; margin: 0.5em 0 1em; }
+th, td { border: 1px solid #595959; padding: 0.35em 0.6em; text-align: left; vertical-align: top; }
+th { background: #f0f0f0; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.meta { color: #404040; } .note { font-size: 0.9em; color: #404040; }
+@media print { body { margin: 0; } h2 { break-after: avoid; } table { break-inside: auto; }
+  tr { break-inside: avoid; } .noprint { display: none; } }
+"""
+
+
+def html_table(df: pd.DataFrame, caption: str, numeric: Sequence[str] = ()) -> str:
+    """An accessible HTML table (caption, header scope); every cell escaped."""
+    head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in df.columns)
+    rows = []
+    for record in df.itertuples(index=False):
+        cells = []
+        for column, value in zip(df.columns, record, strict=True):
+            text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+            cls = ' class="num"' if column in numeric else ""
+            cells.append(f"<td{cls}>{html.escape(text)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def ward_pack_html(
+    *,
+    ward_name: str,
+    ward_code: str,
+    neighbourhood: str,
+    quarter: str,
+    kpi_rows: pd.DataFrame,
+    representation: pd.DataFrame,
+    cold_spot: bool,
+    figure_html: str = "",
+    generated: str = "",
+    notes: Sequence[str] = (),
+) -> str:
+    """A self-contained, print-ready HTML page for one ward; all text is escaped.
+
+    `figure_html` is trusted markup produced by Plotly (`fig.to_html(full_html=False)`), never
+    user text; everything else passes through html.escape.
+    """
+    e = html.escape
+    title = f"Ward pack: {ward_name} ({ward_code}), {quarter}"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en-GB"><head><meta charset="utf-8">',
+        f"<title>{e(title)}</title>",
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<style>{_PACK_CSS}</style></head><body><main>",
+        f"<h1>{e(ward_name)}</h1>",
+        f'<p class="meta">Ward {e(ward_code)}, {e(neighbourhood)} neighbourhood. Quarter '
+        f"{e(quarter)}.{' Generated ' + e(generated) + '.' if generated else ''}</p>",
+    ]
+    if cold_spot:
+        parts.append(
+            "<p><strong>Cold spot:</strong> this ward is among the fifth of wards with the lowest "
+            "participation this quarter.</p>"
+        )
+    parts.append("<h2>Localism KPIs: this ward against the council</h2>")
+    parts.append(html_table(kpi_rows, f"KPIs for {ward_name} and the whole council, {quarter}",
+                            numeric=[c for c in kpi_rows.columns if c not in ("KPI", "Status")]))
+    if figure_html:
+        parts.append("<h2>Chart</h2>")
+        parts.append(figure_html)
+    parts.append("<h2>Who took part</h2>")
+    if representation.empty:
+        parts.append("<p>No participants with a known demographic group in this ward.</p>")
+    else:
+        parts.append(html_table(representation, f"Participants by group in {ward_name}, {quarter}",
+                                numeric=[c for c in representation.columns
+                                         if c not in ("Dimension", "Group", "Under-represented")]))
+    if notes:
+        parts.append('<h2>Notes</h2><ul class="note">')
+        parts += [f"<li>{e(n)}</li>" for n in notes]
+        parts.append("</ul>")
+    parts.append("</main></body></html>")
+    return "\n".join(parts)
