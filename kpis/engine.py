@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -87,14 +87,22 @@ class Scope:
         return bool(self.neighbourhoods or self.wards)
 
     def params(self, by: str = "council") -> dict[str, Any]:
-        """The scope as bound SQL parameters."""
+        """The scope as bound SQL parameters (its quarters as one window)."""
         return {
             "quarters": list(self.quarters),
+            **_windows([self.quarters]),
             "directorates": list(self.directorates),
             "neighbourhoods": list(self.neighbourhoods),
             "wards": list(self.wards),
             "by": by,
         }
+
+
+def _windows(windows: Sequence[Sequence[str]]) -> dict[str, list[Any]]:
+    """Quarter sets as the zipped ($window_ids, $window_quarters) parameters of the KPI queries."""
+    ids = [i for i, window in enumerate(windows) for _ in window]
+    quarters = [q for window in windows for q in window]
+    return {"window_ids": ids, "window_quarters": quarters}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -148,20 +156,29 @@ def _check_by(by: str) -> None:
         raise ValueError(f"'{by}' is not a breakdown: use one of {', '.join(BY_CHOICES)}")
 
 
-def kpi_frame(con: duckdb.DuckDBPyConnection, scope: Scope, by: str = "council") -> pd.DataFrame:
-    """Every KPI and its numerators and denominators, one row per group of `by` (column `grp`)."""
+def kpi_frame(
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    by: str = "council",
+    windows: Sequence[Sequence[str]] | None = None,
+) -> pd.DataFrame:
+    """Every KPI with its numerators and denominators, one row per group of `by` (column `grp`).
+
+    With `windows` (quarter sets, e.g. for a trend), the scope's quarters are replaced by each
+    window in turn and a `window_id` column (the window's index) says which row is which.
+    """
     _check_by(by)
-    params = scope.params(by)
+    params = {**scope.params(by), **(_windows(windows) if windows is not None else {})}
+    keys = ["window_id", "grp"]
     budget = run_sql(con, "budget.sql", **params)
     engagement = run_sql(con, "engagement.sql", **params)
-    equality = run_sql(con, "equality.sql", **params)[
-        ["grp", "engagement_equality_index"]
-    ].drop_duplicates("grp")
+    equality = run_sql(con, "equality.sql", **params)
+    equality = equality[[*keys, "engagement_equality_index"]].drop_duplicates(keys)
     partnerships = run_sql(con, "partnerships.sql", **params)
     out = budget
     for frame in (engagement, equality, partnerships):
-        out = out.merge(frame, on="grp", how="left", validate="one_to_one")
-    return out
+        out = out.merge(frame, on=keys, how="left", validate="one_to_one")
+    return out if windows is not None else out.drop(columns="window_id")
 
 
 def kpi_values(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, float | int | None]:
@@ -200,45 +217,37 @@ def kpi_trend(
 ) -> pd.DataFrame:
     """Long frame: quarter, kpi, value, previous, change, rolling_4q, same_quarter_last_year."""
     have = set(quarters_with_data(con))
-    memo: dict[tuple[str, ...], dict[str, Any]] = {}
-
-    def values(qs: Iterable[str]) -> dict[str, Any] | None:
-        qs = tuple(qs)
-        if not all(q in have for q in qs):
-            return None  # 'where the data allows': every quarter in the window has data
-        if qs not in memo:
-            memo[qs] = kpi_values(con, replace(scope, quarters=qs))
-        return memo[qs]
-
+    quarters = [parse_quarter(q) for q in quarters]
+    # 'Where the data allows': a window is computed only when every quarter in it has data.
+    wanted = {
+        q: {
+            "value": (q,),
+            "previous": (previous_quarter(q),),
+            "rolling_4q": last_quarters(q, m.ROLLING_QUARTERS),
+            "same_quarter_last_year": (same_quarter_last_year(q),),
+        }
+        for q in quarters
+    }
+    windows = list(
+        dict.fromkeys(w for ws in wanted.values() for w in ws.values() if set(w) <= have)
+    )
+    values: dict[tuple[str, ...], dict[str, Any]] = {}
+    if windows:
+        frame = kpi_frame(con, scope, "council", windows)
+        for row in frame.to_dict("records"):
+            values[windows[row["window_id"]]] = {k: _clean(row[k]) for k in KPI_NAMES}
     rows = []
-    for quarter in (parse_quarter(q) for q in quarters):
-        current = values((quarter,))
-        previous = values((previous_quarter(quarter),))
-        rolling = values(last_quarters(quarter, m.ROLLING_QUARTERS))
-        last_year = values((same_quarter_last_year(quarter),))
+    for q in quarters:
+        found = {name: values.get(window) for name, window in wanted[q].items()}
         for k in KPI_NAMES:
-            value = current[k] if current else None
-            before = previous[k] if previous else None
-            rows.append(
-                {
-                    "quarter": quarter,
-                    "kpi": k,
-                    "value": value,
-                    "previous": before,
-                    "change": None if value is None or before is None else value - before,
-                    "rolling_4q": rolling[k] if rolling else None,
-                    "same_quarter_last_year": last_year[k] if last_year else None,
-                }
-            )
+            row = {"quarter": q, "kpi": k}
+            row.update({name: (v[k] if v else None) for name, v in found.items()})
+            both = row["value"] is not None and row["previous"] is not None
+            row["change"] = row["value"] - row["previous"] if both else None
+            rows.append(row)
     columns = [
-        "quarter",
-        "kpi",
-        "value",
-        "previous",
-        "change",
-        "rolling_4q",
-        "same_quarter_last_year",
-    ]
+        "quarter", "kpi", "value", "previous", "change", "rolling_4q", "same_quarter_last_year",
+    ]  # fmt: skip
     frame = pd.DataFrame(rows, columns=columns)
     for c in columns[2:]:
         frame[c] = frame[c].astype("float64")
@@ -252,7 +261,7 @@ def kpi_trend(
 def equality_breakdown(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     """Per dimension and group: participants, known, p_share, q_share, ratio, flags, EEI_d."""
     frame = run_sql(con, "equality.sql", **scope.params())
-    frame = frame.rename(columns={"group_name": "group"})
+    frame = frame.drop(columns=["window_id", "grp"]).rename(columns={"group_name": "group"})
     frame.insert(2, "group_label", frame["group"].map(GROUP_LABELS))
     frame["low_base"] = frame["low_base"].astype(bool)
     frame["under_represented"] = frame["under_represented"].astype(bool)
@@ -408,9 +417,9 @@ def partnerships_by_type(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.Dat
 
 
 def _filters(scope: Scope) -> dict[str, Any]:
-    params = scope.params()
-    del params["by"]
-    return params
+    return {
+        k: v for k, v in scope.params().items() if k not in {"by", "window_ids", "window_quarters"}
+    }
 
 
 # ---------------------------------------------------------------------------------------------

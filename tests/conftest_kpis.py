@@ -151,3 +151,73 @@ def _first_day(quarter: str) -> dt.date:
     fy, q = int(quarter[:4]), int(quarter[-1])
     month = 3 * q + 1
     return dt.date(fy + (month > 12), (month - 1) % 12 + 1, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# The worked example of tests/test_kpis.py (its docstring and comments carry the arithmetic)
+
+Q = "2025-26 Q2"
+Q1 = "2025-26 Q1"
+W1, W2, W3, W4 = "E05000001", "E05000002", "E05000003", "E05000004"
+PLACE, ASC, CHILDREN = "Place", "Adult Social Care", "Children's Services"
+
+
+def build_example() -> Warehouse:
+    wh = Warehouse()
+    wh.ward(W1, "Abbey", "North", 1000, female=500, male=500)
+    wh.ward(W2, "Bridge", "North", 2000, female=1200, male=800)
+    wh.ward(W3, "Castle", "South", 500, female=200, male=300)
+    wh.ward(W4, "Dock", "South", 1500, female=750, male=750)
+    for d in (PLACE, ASC, CHILDREN):
+        wh.directorate(d)
+
+    # Budget. Place's first Q2 return is superseded: its £1m fully devolved line must not count.
+    wh.budget(PLACE, Q, {"budget_line": "Old", "total_budget_gbp": 1_000_000,
+                         "devolved_gbp": 1_000_000, "mechanism": "participatory_budgeting"})  # fmt: skip
+    wh.budget(
+        PLACE, Q,
+        {"budget_line": "Parks", "ward_code": W1, "total_budget_gbp": 100_000,
+         "devolved_gbp": 20_000, "mechanism": "participatory_budgeting"},
+        {"budget_line": "Grants", "ward_code": W2, "total_budget_gbp": 50_000,
+         "devolved_gbp": 10_000, "mechanism": "community_grants"},
+        {"budget_line": "Highways", "total_budget_gbp": 250_000, "devolved_gbp": 0},
+    )  # fmt: skip
+    wh.budget(ASC, Q, {"budget_line": "Day centres", "ward_code": W3, "total_budget_gbp": 100_000,
+                       "devolved_gbp": 50_000, "mechanism": "participatory_budgeting"})  # fmt: skip
+    wh.submit("budget", ASC, Q, [], outcome="rejected")  # a rejection changes nothing
+    # Another quarter must not leak in.
+    wh.budget(PLACE, Q1, {"budget_line": "Parks", "ward_code": W1, "total_budget_gbp": 200_000,
+                          "devolved_gbp": 100_000, "mechanism": "participatory_budgeting"})  # fmt: skip
+
+    # Engagement. Place's superseded return had a 1,000-person event.
+    wh.engagement(PLACE, Q, {"ward_code": W1, "participants_total": 1000, "female": 1000})
+    wh.engagement(
+        PLACE, Q,
+        {"ward_code": W1, "participants_total": 30, "method": "workshop",
+         "stage": "priority_setting", "feedback_published": True, "female": 20, "male": 10},
+        {"ward_code": W2, "participants_total": 20, "method": "codesign", "stage": "options",
+         "female": 5, "male": 5},  # 10 of unknown sex
+        {"participants_total": 50, "method": "survey", "stage": "decision",
+         "feedback_published": True, "female": 25, "male": 15},  # borough-wide; 10 unknown
+    )  # fmt: skip
+    wh.engagement(ASC, Q, {"ward_code": W3, "participants_total": 10, "method": "public_meeting",
+                           "stage": "review"})  # sex unknown for all 10  # fmt: skip
+
+    # Partnerships. P1 is on both Place's and ASC's registers: two distinct partnerships.
+    wh.partnerships(
+        PLACE, Q,
+        {"partnership_id": "P1", "ward_code": W1, "start_date": dt.date(2019, 5, 1)},
+        {"partnership_id": "P2", "ward_code": W2, "partner_type": "parish_town_council",
+         "arrangement": "community_asset_transfer", "lease_years": 30,
+         "start_date": dt.date(2025, 8, 15)},  # new in Q2
+        {"partnership_id": "P3", "partner_type": "community_business",
+         "arrangement": "community_asset_transfer", "lease_years": 10,
+         "start_date": dt.date(2025, 7, 1)},  # borough-wide; new (Q2's first day)
+    )  # fmt: skip
+    wh.partnerships(
+        ASC, Q,
+        {"partnership_id": "P1", "ward_code": W3, "partner_type": "faith_group",
+         "arrangement": "community_asset_transfer", "lease_years": 25,
+         "start_date": dt.date(2025, 6, 30)},  # Q1's last day: not new in Q2; 25 years is long
+    )  # fmt: skip
+    return wh

@@ -1,9 +1,39 @@
--- Engagement equality: per group of $by, dimension and demographic group the participants,
--- p_g, q_g, r_g and flags, with EEI_d per dimension and the engagement_equality_index.
--- Parameters: $quarters, $directorates, $neighbourhoods, $wards (VARCHAR[]; an empty filter
--- list means no filter), $by ('council' | 'directorate' | 'neighbourhood' | 'ward'),
+-- Engagement equality: per window, group of $by, dimension and demographic group the
+-- participants, p_g, q_g, r_g and flags, with EEI_d per dimension and the
+-- engagement_equality_index.
+-- Parameters: $window_ids INTEGER[] and $window_quarters VARCHAR[] (zipped pairs: the quarters
+-- of each window a figure is computed over; one window for a plain scope, several for a trend),
+-- $directorates, $neighbourhoods, $wards (VARCHAR[]; an empty filter list means no filter),
+-- $by ('council' | 'directorate' | 'neighbourhood' | 'ward'),
 -- $under_represented_ratio (0.8), $low_base_min_known (30).
 WITH
+windows AS (  -- (window_id, quarter): a row counts once in every window holding its quarter
+    SELECT unnest($window_ids) AS window_id, unnest($window_quarters) AS quarter
+),
+scope_wards AS (  -- wards in the geographic scope
+    SELECT ward_code, neighbourhood, population_total
+    FROM wards
+    WHERE (len($neighbourhoods) = 0 OR list_contains($neighbourhoods, neighbourhood))
+      AND (len($wards) = 0 OR list_contains($wards, ward_code))
+),
+settings AS (  -- borough-wide rows drop out of any ward or neighbourhood figure
+    SELECT len($neighbourhoods) + len($wards) > 0 OR $by IN ('neighbourhood', 'ward') AS geographic
+),
+group_keys AS (  -- every group of $by in the reference data, data or not
+    SELECT 'council' AS grp WHERE $by = 'council'
+    UNION ALL
+    SELECT directorate FROM directorates
+    WHERE $by = 'directorate' AND (len($directorates) = 0 OR list_contains($directorates, directorate))
+    UNION ALL
+    SELECT DISTINCT neighbourhood FROM scope_wards WHERE $by = 'neighbourhood'
+    UNION ALL
+    SELECT ward_code FROM scope_wards WHERE $by = 'ward'
+),
+groups AS (  -- one output row per window and group
+    SELECT w.window_id, k.grp
+    FROM (SELECT DISTINCT window_id FROM windows) AS w
+    CROSS JOIN group_keys AS k
+),
 dims(dimension, group_name, group_order) AS (  -- etl.contract.DIMENSIONS (a test keeps them equal)
     VALUES
         ('age', 'age_16_24', 1), ('age', 'age_25_44', 2), ('age', 'age_45_64', 3),
@@ -13,25 +43,6 @@ dims(dimension, group_name, group_order) AS (  -- etl.contract.DIMENSIONS (a tes
         ('ethnicity', 'ethnicity_black', 9), ('ethnicity', 'ethnicity_mixed', 10),
         ('ethnicity', 'ethnicity_other', 11),
         ('disability', 'disabled', 12), ('disability', 'not_disabled', 13)
-),
-scope_wards AS (  -- wards in the geographic scope
-    SELECT ward_code, neighbourhood
-    FROM wards
-    WHERE (len($neighbourhoods) = 0 OR list_contains($neighbourhoods, neighbourhood))
-      AND (len($wards) = 0 OR list_contains($wards, ward_code))
-),
-settings AS (  -- borough-wide rows drop out of any ward or neighbourhood figure
-    SELECT len($neighbourhoods) + len($wards) > 0 OR $by IN ('neighbourhood', 'ward') AS geographic
-),
-groups AS (  -- one output row per group, data or not
-    SELECT 'council' AS grp WHERE $by = 'council'
-    UNION ALL
-    SELECT directorate FROM directorates
-    WHERE $by = 'directorate' AND (len($directorates) = 0 OR list_contains($directorates, directorate))
-    UNION ALL
-    SELECT DISTINCT neighbourhood FROM scope_wards WHERE $by = 'neighbourhood'
-    UNION ALL
-    SELECT ward_code FROM scope_wards WHERE $by = 'ward'
 ),
 ward_population AS (  -- every ward of the council: population of each demographic group
     SELECT u.ward_code, d.dimension, d.group_name, CAST(u.pop AS DOUBLE) AS pop
@@ -54,8 +65,9 @@ council_share AS (  -- the same over all wards of the council, for borough-wide 
     FROM ward_population
     GROUP BY dimension, group_name
 ),
-scoped AS (  -- activities in scope, tagged with their group, with their demographic counts
+scoped AS (  -- activities in scope, once per window, tagged with their group
     SELECT
+        win.window_id,
         CASE $by
             WHEN 'council' THEN 'council'
             WHEN 'directorate' THEN e.directorate
@@ -69,23 +81,23 @@ scoped AS (  -- activities in scope, tagged with their group, with their demogra
         e.ethnicity_other,
         e.disabled, e.not_disabled
     FROM engagement AS e
+    JOIN windows AS win ON win.quarter = e.quarter
     CROSS JOIN settings
     LEFT JOIN scope_wards AS w ON w.ward_code = e.ward_code
-    WHERE list_contains($quarters, e.quarter)
-      AND (len($directorates) = 0 OR list_contains($directorates, e.directorate))
+    WHERE (len($directorates) = 0 OR list_contains($directorates, e.directorate))
       AND (w.ward_code IS NOT NULL OR (e.ward_code IS NULL AND NOT settings.geographic))
 ),
 activity_group AS (  -- one row per activity and demographic group
-    SELECT u.grp, u.submission_id, u.line_no, d.dimension, u.group_name,
+    SELECT u.window_id, u.grp, u.submission_id, u.line_no, d.dimension, u.group_name,
         CAST(u.n AS DOUBLE) AS n,
         -- known_a: the activity's participants with a known group in this dimension
         sum(CAST(u.n AS DOUBLE)) OVER (
-            PARTITION BY u.grp, u.submission_id, u.line_no, d.dimension
+            PARTITION BY u.window_id, u.grp, u.submission_id, u.line_no, d.dimension
         ) AS known_a,
         CASE WHEN u.ward_code IS NULL THEN cs.share ELSE ws.share END AS share
     FROM (
         UNPIVOT scoped
-        ON COLUMNS(* EXCLUDE (grp, submission_id, line_no, ward_code))
+        ON COLUMNS(* EXCLUDE (window_id, grp, submission_id, line_no, ward_code))
         INTO NAME group_name VALUE n
     ) AS u
     JOIN dims AS d USING (group_name)
@@ -93,37 +105,38 @@ activity_group AS (  -- one row per activity and demographic group
     LEFT JOIN council_share AS cs ON cs.group_name = u.group_name
 ),
 group_totals AS (  -- an activity whose ward has no population for the dimension is left out
-    SELECT grp, dimension, group_name,
+    SELECT window_id, grp, dimension, group_name,
         sum(n) AS participants,
         sum(known_a) AS known,
         sum(known_a * share) AS expected
     FROM activity_group
     WHERE share IS NOT NULL
-    GROUP BY grp, dimension, group_name
+    GROUP BY window_id, grp, dimension, group_name
 ),
-shares AS (  -- every group of every dimension for every output group
+shares AS (  -- every group of every dimension for every window and output group
     SELECT
-        g.grp, d.dimension, d.group_name, d.group_order,
+        g.window_id, g.grp, d.dimension, d.group_name, d.group_order,
         coalesce(t.participants, 0) AS participants,
         coalesce(t.known, 0) AS known,
         t.participants / nullif(t.known, 0) AS p_share,
         t.expected / nullif(t.known, 0) AS q_share
     FROM groups AS g
     CROSS JOIN dims AS d
-    LEFT JOIN group_totals AS t USING (grp, dimension, group_name)
+    LEFT JOIN group_totals AS t USING (window_id, grp, dimension, group_name)
 ),
 dimension_index AS (  -- EEI_d, defined when the dimension has a known participant
-    SELECT grp, dimension,
+    SELECT window_id, grp, dimension,
         CASE WHEN max(known) > 0 THEN 1 - 0.5 * sum(abs(p_share - q_share)) END AS eei
     FROM shares
-    GROUP BY grp, dimension
+    GROUP BY window_id, grp, dimension
 ),
 overall AS (  -- mean of the defined EEI_d (avg skips the undefined ones)
-    SELECT grp, avg(eei) AS engagement_equality_index
+    SELECT window_id, grp, avg(eei) AS engagement_equality_index
     FROM dimension_index
-    GROUP BY grp
+    GROUP BY window_id, grp
 )
 SELECT
+    s.window_id,
     s.grp,
     s.dimension,
     s.group_name,
@@ -137,6 +150,6 @@ SELECT
     di.eei,
     o.engagement_equality_index
 FROM shares AS s
-JOIN dimension_index AS di USING (grp, dimension)
-JOIN overall AS o USING (grp)
-ORDER BY s.grp, s.group_order;
+JOIN dimension_index AS di USING (window_id, grp, dimension)
+JOIN overall AS o USING (window_id, grp)
+ORDER BY s.window_id, s.grp, s.group_order;
