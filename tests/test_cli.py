@@ -1,0 +1,100 @@
+"""The fixed command line: every command in the contract, with its exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import BUDGET_HEADER, DIRECTORATES_CSV, ROOT, TARGETS_CSV, WARDS_CSV
+
+
+def etl(*args: str) -> subprocess.CompletedProcess:
+    """The real command, in a new process, as another tool would run it."""
+    return subprocess.run([sys.executable, "-m", "etl", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def etl_in_process(capsys, *args: str) -> subprocess.CompletedProcess:
+    """The same entry point in this process (fast), with argparse's own exits caught."""
+    from etl.cli import main
+
+    try:
+        code = main(list(args))
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out.out, out.err)
+
+
+def test_fresh_warehouse_reference_and_returns_through_the_cli(tmp_path: Path):
+    db = str(tmp_path / "w.duckdb")
+    assert etl("init", "--db", db).returncode == 0
+    for kind, text in (("directorates", DIRECTORATES_CSV), ("wards", WARDS_CSV), ("targets", TARGETS_CSV)):
+        f = tmp_path / f"{kind}.csv"
+        f.write_text(text)
+        r = etl("load-reference", "--db", db, kind, str(f))
+        assert r.returncode == 0, r.stdout + r.stderr
+    good = tmp_path / "good.csv"
+    good.write_text(BUDGET_HEADER + "ADH,2025-26 Q2,Grants,Ashby,1000,500,community_grants\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(BUDGET_HEADER + "ADH,2025-26 Q2,Grants,Ashby,1000,1500,community_grants\nADH,2025-26 Q2,X,Nowhere,1,0,\n")
+
+    r = etl("load", "--db", db, "--return", "budget", "--directorate", "adh", "--quarter", "FY2025-26 Q2", "--user", "Jo", str(good))
+    assert r.returncode == 0 and "Accepted: 1 row" in r.stdout
+
+    r = etl("load", "--db", db, "--return", "budget", "--directorate", "Adults and Health", "--quarter", "2025-26-Q2", str(good))
+    assert r.returncode == 0 and "identical" in r.stdout
+
+    r = etl("load", "--db", db, "--return", "budget", "--directorate", "ADH", "--quarter", "Q2 2025/26", str(bad))
+    assert r.returncode == 1
+    assert "rejected: 2 problems" in r.stdout
+    assert "must not be more than total_budget_gbp" in r.stdout and "is not a known ward" in r.stdout
+    lines = r.stdout.splitlines()
+    assert any(line.strip().startswith("2 ") for line in lines) and any(line.strip().startswith("3 ") for line in lines)
+
+    r = etl("load", "--db", db, "--return", "budget", "--directorate", "ADH", "--quarter", "2025-26 Q2", "--format", "json", str(bad))
+    report = json.loads(r.stdout)
+    assert r.returncode == 1 and report["status"] == "rejected"
+    assert [(p["line"], p["column"]) for p in report["problems"]] == [(2, "devolved_gbp"), (3, "ward_code")]
+
+
+def test_usage_errors_exit_2_without_a_traceback(council: Path, tmp_path: Path, capsys):
+    f = tmp_path / "b.csv"
+    f.write_text(BUDGET_HEADER)
+    base = ["load", "--db", str(council)]
+    cases = [
+        [*base, "--return", "budget", "--directorate", "Nowhere", "--quarter", "2025-26 Q2", str(f)],
+        [*base, "--return", "budget", "--directorate", "ADH", "--quarter", "Spring", str(f)],
+        [*base, "--return", "bananas", "--directorate", "ADH", "--quarter", "2025-26 Q2", str(f)],
+        [*base, "--return", "budget", "--directorate", "ADH", "--quarter", "2025-26 Q2", "--colour", "red", str(f)],
+        [*base, "--return", "budget", "--directorate", "ADH", "--quarter", "2025-26 Q2", str(tmp_path / "missing.csv")],
+        ["load", "--db", str(tmp_path / "nope.duckdb"), "--return", "budget", "--directorate", "ADH", "--quarter", "2025-26 Q2", str(f)],
+    ]
+    for args in cases:
+        r = etl_in_process(capsys, *args)
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+        assert "Traceback" not in r.stderr
+
+
+def test_a_nil_return_is_accepted(council: Path, tmp_path: Path, capsys):
+    f = tmp_path / "nil.csv"
+    f.write_text(BUDGET_HEADER)
+    r = etl_in_process(capsys, "load", "--db", str(council), "--return", "budget", "--directorate", "Place", "--quarter", "2025-26 Q2", str(f))
+    assert r.returncode == 0 and "nil return" in r.stdout
+
+
+def test_bad_files_are_rejected_with_exit_1_and_a_message(council: Path, tmp_path: Path, capsys):
+    for name, content in (("empty.csv", b""), ("bin.csv", b"\x00\x01\x02\x03"), ("prose.csv", b"Dear team, please find attached\n")):
+        f = tmp_path / name
+        f.write_bytes(content)
+        r = etl_in_process(capsys, "load", "--db", str(council), "--return", "engagement", "--directorate", "Place", "--quarter", "2025-26 Q2", str(f))
+        assert r.returncode == 1, (name, r.stdout, r.stderr)
+        assert "Traceback" not in r.stderr and "rejected" in r.stdout
+
+
+def test_help_is_written_for_officers():
+    r = etl("--help")
+    assert r.returncode == 0
+    for word in ("init", "load-reference", "load", "demo", "2025/26 Q2", "Windows-1252"):
+        assert word in r.stdout
