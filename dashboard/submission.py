@@ -96,6 +96,36 @@ def _annotate_xlsx(content: bytes, notes: dict[int | None, str], sheet: str | No
     return buf.getvalue()
 
 
+def _fmt(value: object, unit: str, signed: bool = False) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    v = float(value)  # type: ignore[arg-type]
+    sign = "+" if signed and v > 0 else ""
+    if unit == "share":
+        return f"{sign}{v * 100:.1f}{' pts' if signed else '%'}"
+    if unit == "count":
+        return f"{sign}{int(round(v)):,}"
+    return f"{sign}{v:,.2f}" if unit == "index" else f"{sign}{v:,.1f}"
+
+
+def kpi_display(frame: pd.DataFrame) -> pd.DataFrame:
+    """The before/after KPI table as text for people: shares in %, counts whole, blanks as —."""
+    try:
+        import kpis
+
+        units = {k: kpis.KPI_BY_NAME[k].unit for k in frame["kpi"]}
+        titles = {k: getattr(kpis.KPI_BY_NAME[k], "title", k) for k in frame["kpi"]}
+    except Exception:
+        units, titles = {}, {}
+    return pd.DataFrame({
+        "KPI": [titles.get(k, k) for k in frame["kpi"]],
+        "kpi": list(frame["kpi"]),
+        "before": [_fmt(v, units.get(k, "")) for k, v in zip(frame["kpi"], frame["before"], strict=True)],
+        "after": [_fmt(v, units.get(k, "")) for k, v in zip(frame["kpi"], frame["after"], strict=True)],
+        "change": [_fmt(v, units.get(k, ""), signed=True) for k, v in zip(frame["kpi"], frame["change"], strict=True)],
+    })
+
+
 @dataclass
 class Preview:
     """What confirming an upload would do."""

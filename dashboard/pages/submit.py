@@ -120,7 +120,7 @@ if pre.kpi_error:
     st.caption(pre.kpi_error)
 elif not pre.kpis.empty:
     st.markdown(f"**KPIs for {directorate}, {quarter}: before and after**")
-    st.table(pre.kpis.astype(object).where(pre.kpis.notna(), "—"))
+    st.table(submission.kpi_display(pre.kpis).set_index("KPI"))
 
 with st.form(K + "confirm_form"):
     note = st.text_area(f"Commentary for {directorate}, {quarter} (optional)", key=K + "commentary",
