@@ -332,7 +332,8 @@ COLD_SPOT_NOTES: tuple[str, ...] = (
 )
 
 TREND_NOTES: tuple[str, ...] = (
-    "Value: the KPI for the scope in that quarter alone.",
+    "Value: the KPI for the scope in that quarter alone; blank for a quarter with no data at all "
+    "(a quarter before the first returns is not a quarter of zeros).",
     "Change: value minus the previous quarter's value (percentage points for shares), where both "
     "are defined and the previous quarter has data.",
     f"Rolling value: the KPI recomputed over the {ROLLING_QUARTERS} quarters ending at that "
