@@ -15,11 +15,16 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-demo: setup
+# The demo warehouse is rebuilt only when the sample data or the loader changed.
+$(DB): $(STAMP) $(shell find sample_data -type f -not -name '*.pyc') $(wildcard etl/*.py)
 	$(BIN)/python -m etl demo --db $(DB)
 
+demo: $(DB)
+
+# Demo mode: the app is open to view and offers the demo accounts listed in README.md.
 run: demo
-	LOCALISM_DB=$(DB) $(BIN)/streamlit run dashboard/app.py --server.address 127.0.0.1 --server.headless true
+	LOCALISM_DB=$(DB) LOCALISM_DEMO=1 $(BIN)/streamlit run dashboard/app.py \
+	  --server.address 127.0.0.1 --server.headless true
 
 # Chromium (Debian's package) and axe-core for the browser tests; skipped where apt is unavailable.
 browser-deps:
