@@ -10,7 +10,14 @@ import pytest
 
 from etl import access, warehouse
 from etl.access import Actor
-from tests.test_submit_fixtures import ADULTS, PLACE, QUARTER, bad_budget_csv, budget_csv, make_warehouse
+from tests.test_submit_fixtures import (
+    ADULTS,
+    PLACE,
+    QUARTER,
+    bad_budget_csv,
+    budget_csv,
+    make_warehouse,
+)
 
 LEAD = Actor("lead.adults", "lead", ("ADH",))
 VIEWER = Actor("viewer.one", "viewer")
