@@ -110,8 +110,16 @@ def parse_date(text: str) -> date:
 
 
 def parse_bool(text: str) -> bool:
-    return {"true": True, "yes": True, "y": True, "1": True,
-            "false": False, "no": False, "n": False, "0": False}[squash(text)]
+    return {
+        "true": True,
+        "yes": True,
+        "y": True,
+        "1": True,
+        "false": False,
+        "no": False,
+        "n": False,
+        "0": False,
+    }[squash(text)]
 
 
 def parse_int(text: str) -> int:
@@ -146,10 +154,14 @@ class Reference:
     def __init__(self) -> None:
         self.wards = pd.read_csv(REF / "wards.csv", dtype={"ward_code": str})
         self.directorates = pd.read_csv(REF / "directorates.csv")
-        self.ward_by_name = {squash(n): c for n, c in zip(self.wards.ward_name, self.wards.ward_code, strict=True)}
+        self.ward_by_name = {
+            squash(n): c for n, c in zip(self.wards.ward_name, self.wards.ward_code, strict=True)
+        }
         self.codes = set(self.wards.ward_code)
         self.dir_by_name = {}
-        for name, short in zip(self.directorates.directorate, self.directorates.short_name, strict=True):
+        for name, short in zip(
+            self.directorates.directorate, self.directorates.short_name, strict=True
+        ):
             self.dir_by_name[squash(name)] = name
             self.dir_by_name[squash(short)] = name
 
@@ -215,9 +227,16 @@ def validate(path: Path, ret: str, directorate: str, quarter: str, ref: Referenc
                 fail("mechanism", "required when devolved")
             if devolved == 0 and mechanism not in (None, "none"):
                 fail("mechanism", "must be blank when nothing devolved")
-            if mechanism not in (None, "none", "participatory_budgeting", "community_grants",
-                                 "ward_councillor_fund", "parish_town_council",
-                                 "community_asset_transfer", "vcse_commissioning"):
+            if mechanism not in (
+                None,
+                "none",
+                "participatory_budgeting",
+                "community_grants",
+                "ward_councillor_fund",
+                "parish_town_council",
+                "community_asset_transfer",
+                "vcse_commissioning",
+            ):
                 fail("mechanism", "unknown")
         elif ret == "engagement":
             activity = get("activity_id", str)
@@ -227,12 +246,24 @@ def validate(path: Path, ret: str, directorate: str, quarter: str, ref: Referenc
             day = get("activity_date", parse_date)
             if day is not None and not q_start <= day <= q_end:
                 fail("activity_date", "outside the quarter")
-            if get("method", enum) not in ("survey", "public_meeting", "workshop", "codesign",
-                                           "participatory_budgeting_vote", "citizens_assembly",
-                                           "online_platform", "other"):
+            if get("method", enum) not in (
+                "survey",
+                "public_meeting",
+                "workshop",
+                "codesign",
+                "participatory_budgeting_vote",
+                "citizens_assembly",
+                "online_platform",
+                "other",
+            ):
                 fail("method", "unknown")
-            if get("stage", enum) not in ("priority_setting", "options", "decision",
-                                          "implementation", "review"):
+            if get("stage", enum) not in (
+                "priority_setting",
+                "options",
+                "decision",
+                "implementation",
+                "review",
+            ):
                 fail("stage", "unknown")
             total = get("participants_total", parse_int)
             for groups in DIMENSIONS.values():
@@ -248,13 +279,25 @@ def validate(path: Path, ret: str, directorate: str, quarter: str, ref: Referenc
                 fail("partnership_id", "duplicate")
             seen.add(pid)
             get("partner_name", str)
-            if get("partner_type", enum) not in ("vcse", "parish_town_council", "community_business",
-                                                 "faith_group", "residents_association",
-                                                 "big_local", "other"):
+            if get("partner_type", enum) not in (
+                "vcse",
+                "parish_town_council",
+                "community_business",
+                "faith_group",
+                "residents_association",
+                "big_local",
+                "other",
+            ):
                 fail("partner_type", "unknown")
             arrangement = get("arrangement", enum)
-            if arrangement not in ("community_asset_transfer", "service_delivery", "coproduction",
-                                   "grant_funding", "neighbourhood_governance", "other"):
+            if arrangement not in (
+                "community_asset_transfer",
+                "service_delivery",
+                "coproduction",
+                "grant_funding",
+                "neighbourhood_governance",
+                "other",
+            ):
                 fail("arrangement", "unknown")
             start = get("start_date", parse_date)
             end = get("end_date", parse_date, required=False)
@@ -297,8 +340,11 @@ def load_all(manifest: pd.DataFrame, ref: Reference) -> dict:
             current[(m._0, m.directorate, m.quarter)] = rows
     frames = {}
     for ret in RETURN_TYPES:
-        parts = [pd.DataFrame(rows).assign(directorate=d, quarter=q)
-                 for (r, d, q), rows in current.items() if r == ret and rows]
+        parts = [
+            pd.DataFrame(rows).assign(directorate=d, quarter=q)
+            for (r, d, q), rows in current.items()
+            if r == ret and rows
+        ]
         frames[ret] = pd.concat(parts, ignore_index=True)
     return {"errors": results, "current": current, **frames}
 
@@ -314,7 +360,9 @@ def loaded(manifest: pd.DataFrame, ref: Reference) -> dict:
 
 
 def committed_files() -> list[str]:
-    return sorted(str(p.relative_to(ROOT)) for g in GENERATED_GLOBS for p in ROOT.glob(g) if p.is_file())
+    return sorted(
+        str(p.relative_to(ROOT)) for g in GENERATED_GLOBS for p in ROOT.glob(g) if p.is_file()
+    )
 
 
 def test_generator_is_deterministic(tmp_path: Path) -> None:
@@ -356,7 +404,9 @@ def test_file_formats_are_a_realistic_mix(manifest: pd.DataFrame) -> None:
     xlsx = [f for f in files if f.suffix == ".xlsx"]
     assert 2 <= len(xlsx) <= 3
     for f in xlsx:
-        assert any(ret in openpyxl.load_workbook(f, read_only=True).sheetnames for ret in RETURN_TYPES)
+        assert any(
+            ret in openpyxl.load_workbook(f, read_only=True).sheetnames for ret in RETURN_TYPES
+        )
     raw = [f.read_bytes() for f in files if f.suffix == ".csv"]
     cp1252 = [b for b in raw if b"\xa3" in b]  # '£' in Windows-1252
     assert len(cp1252) >= 3
@@ -387,7 +437,9 @@ def test_reference_totals_are_consistent(ref: Reference) -> None:
     assert (w.pop_disabled / w.population_total).between(0.17, 0.22).all()
     assert w.imd_decile.between(1, 10).all()
     diverse = (w.pop_ethnicity_asian + w.pop_ethnicity_black) / w.population_total
-    assert (diverse >= 0.3).sum() >= 2 and (w.pop_ethnicity_white / w.population_total > 0.85).sum() >= 12
+    assert (diverse >= 0.3).sum() >= 2 and (
+        w.pop_ethnicity_white / w.population_total > 0.85
+    ).sum() >= 12
     deprived = w[w.imd_decile <= 2]
     assert len(deprived) >= 2 and deprived.neighbourhood.nunique() == 1
 
@@ -423,7 +475,9 @@ def test_boundaries_are_one_hexagon_per_ward(ref: Reference) -> None:
         area = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:], strict=False))
         assert area > 0  # anticlockwise exterior ring
         for a, b in zip(ring, ring[1:], strict=False):
-            edges.setdefault(tuple(sorted((tuple(a), tuple(b)))), []).append(f["properties"]["ward_code"])
+            edges.setdefault(tuple(sorted((tuple(a), tuple(b)))), []).append(
+                f["properties"]["ward_code"]
+            )
     # Each neighbourhood is contiguous: its hexagons are connected through shared edges.
     links = [pair for pair in edges.values() if len(pair) == 2]
     for name, group in ref.wards.groupby("neighbourhood"):
@@ -432,8 +486,11 @@ def test_boundaries_are_one_hexagon_per_ward(ref: Reference) -> None:
         while frontier:
             code = frontier.pop()
             reached.add(code)
-            frontier += [b if a == code else a for a, b in links
-                         if code in (a, b) and hood[a] == hood[b] == name and {a, b} - reached]
+            frontier += [
+                b if a == code else a
+                for a, b in links
+                if code in (a, b) and hood[a] == hood[b] == name and {a, b} - reached
+            ]
         assert reached == members, name
 
 
@@ -454,7 +511,9 @@ def test_rejected_file_has_the_planned_errors(loaded: dict) -> None:
     assert rejected == REJECTED_FILE
     assert {c for _l, c, _v, _w in planned} == {"devolved_gbp", "ward_code", "quarter", "mechanism"}
     errors = loaded["errors"][REJECTED_FILE]
-    assert [(line, col) for line, col, _v, _w in errors] == [(line, col) for line, col, _v, _w in planned]
+    assert [(line, col) for line, col, _v, _w in errors] == [
+        (line, col) for line, col, _v, _w in planned
+    ]
     assert [v for _l, c, v, _w in errors if c == "ward_code"] == ["Foundary Lane"]
     text = (ROOT / REJECTED_FILE).read_bytes().decode("cp1252")
     assert '"Heritage and arts fund \u2013\nTown Hall' in text  # a quoted field spanning two lines
@@ -472,13 +531,28 @@ def test_return_sizes_and_borough_wide_rows(loaded: dict) -> None:
 
 def test_partnership_registers_are_stable_and_mixed(loaded: dict) -> None:
     p = loaded["partnerships"]
-    fixed = ["partner_name", "partner_type", "arrangement", "ward_code", "start_date", "end_date",
-             "annual_value_gbp", "lease_years"]
+    fixed = [
+        "partner_name",
+        "partner_type",
+        "arrangement",
+        "ward_code",
+        "start_date",
+        "end_date",
+        "annual_value_gbp",
+        "lease_years",
+    ]
     per_id = p.groupby(["directorate", "partnership_id"])[fixed].nunique(dropna=False)
     assert (per_id <= 1).all().all()  # an id means the same partnership every quarter
-    cat = p[p.arrangement == "community_asset_transfer"].drop_duplicates(["directorate", "partnership_id"])
+    cat = p[p.arrangement == "community_asset_transfer"].drop_duplicates(
+        ["directorate", "partnership_id"]
+    )
     assert (cat.lease_years >= 25).sum() >= 3 and (cat.lease_years < 25).sum() >= 3
-    new = p[[quarter_bounds(q)[0] <= s <= quarter_bounds(q)[1] for q, s in zip(p.quarter, p.start_date, strict=True)]]
+    new = p[
+        [
+            quarter_bounds(q)[0] <= s <= quarter_bounds(q)[1]
+            for q, s in zip(p.quarter, p.start_date, strict=True)
+        ]
+    ]
     assert len(new) >= 20
 
 
@@ -495,7 +569,11 @@ def shares_by(frame: pd.DataFrame, by: list[str], num: pd.Series, den: pd.Series
 def test_devolved_and_early_engagement_trend_upwards(loaded: dict) -> None:
     b, e = loaded["budget"], loaded["engagement"]
     devolved = shares_by(b, ["quarter"], b.devolved_gbp, b.total_budget_gbp)
-    early = e.assign(early=(e.stage == "priority_setting") | (e.method == "codesign")).groupby("quarter").early.mean()
+    early = (
+        e.assign(early=(e.stage == "priority_setting") | (e.method == "codesign"))
+        .groupby("quarter")
+        .early.mean()
+    )
     for series, gain in ((devolved, 0.08), (early, 0.15)):
         values = [series[q] for q in QUARTERS]
         assert values[-1] - values[0] > gain
@@ -505,8 +583,14 @@ def test_devolved_and_early_engagement_trend_upwards(loaded: dict) -> None:
 
 def test_one_directorate_lags_behind(loaded: dict) -> None:
     b, e, p = loaded["budget"], loaded["engagement"], loaded["partnerships"]
-    devolved = shares_by(b, ["directorate", "quarter"], b.devolved_gbp, b.total_budget_gbp).unstack()
-    early = e.assign(x=(e.stage == "priority_setting") | (e.method == "codesign")).groupby("directorate").x.mean()
+    devolved = shares_by(
+        b, ["directorate", "quarter"], b.devolved_gbp, b.total_budget_gbp
+    ).unstack()
+    early = (
+        e.assign(x=(e.stage == "priority_setting") | (e.method == "codesign"))
+        .groupby("directorate")
+        .x.mean()
+    )
     feedback = e.groupby("directorate").feedback_published.mean()
     partners = p.groupby("directorate").partnership_id.nunique()
     others = [d for d in devolved.index if d != LAGGING]
@@ -545,19 +629,28 @@ def test_participation_higher_in_less_deprived_wards(loaded: dict, ref: Referenc
 
 def test_young_and_disabled_residents_are_under_represented(loaded: dict, ref: Reference) -> None:
     e = loaded["engagement"]
-    w = ref.wards.set_index("ward_code")
-    borough = w.sum(numeric_only=True)
+    pops = ref.wards.set_index("ward_code").select_dtypes("number")
+    pops.loc["borough"] = pops.sum()  # a borough-wide activity is compared with the whole borough
+    pop = pops.loc[e.ward_code.fillna("borough")].reset_index(drop=True)
 
     def ratio(group: str, dim: str) -> float:
-        groups = DIMENSIONS[dim]
-        known = e[list(groups)].sum(axis=1)
-        pop = e.ward_code.map(lambda c: w.loc[c] if isinstance(c, str) else borough)
-        expected = sum(known.iloc[i] * pop.iloc[i][f"pop_{group}"] / sum(pop.iloc[i][f"pop_{g}"] for g in groups)
-                       for i in range(len(e)))
-        return (e[group].sum() / known.sum()) / (expected / known.sum())
+        """Representation ratio r_g = p_g / q_g, as the contract defines it."""
+        columns = list(DIMENSIONS[dim])
+        known = e[columns].sum(axis=1)
+        share = pop[f"pop_{group}"] / pop[[f"pop_{g}" for g in columns]].sum(axis=1)
+        return (e[group].sum() / known.sum()) / ((known * share).sum() / known.sum())
 
     assert 0.45 <= ratio("age_16_24", "age") <= 0.75
     assert 0.45 <= ratio("disabled", "disability") <= 0.75
     assert ratio("age_65_plus", "age") > 1.2
     unknown = e.participants_total - e[list(DIMENSIONS["age"])].sum(axis=1)
     assert (unknown > 0).mean() > 0.8
+
+
+def test_readme_describes_the_rejected_file() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    rejected, planned = rejected_errors(ROOT)
+    assert f"`{rejected}`" in readme
+    for line, column, value, _reason in planned:
+        assert f"line {line}, `{column}`" in readme
+        assert not value or f"`{value}`" in readme
