@@ -250,14 +250,14 @@ def spread(items: list, weights: list[float], m: int, rng: random.Random) -> lis
     """m weighted picks by systematic sampling: each item gets close to its expected share."""
     order = list(range(len(items)))
     rng.shuffle(order)
-    total, step, offset = sum(weights), sum(weights) / m, rng.random()
+    step, offset = sum(weights) / m, rng.random()
     picks, cumulative, k = [], 0.0, 0
     for i in order:
         cumulative += weights[i]
         while k < m and (k + offset) * step < cumulative:
             picks.append(items[i])
             k += 1
-    assert len(picks) == m and cumulative <= total + 1e-6
+    picks += [items[order[-1]]] * (m - len(picks))  # only if rounding left one short
     rng.shuffle(picks)
     return picks
 

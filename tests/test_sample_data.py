@@ -136,7 +136,7 @@ def parse_quarter(text: str) -> str:
     t = text.strip().upper()
     for pattern in (r"(?:FY)?(\d{4})[-/](\d{2})[\s-]+Q([1-4])", r"Q([1-4])\s+(\d{4})[-/](\d{2})"):
         if m := re.fullmatch(pattern, t):
-            y, yy, q = (m[1], m[2], m[3]) if m[1].__len__() == 4 else (m[2], m[3], m[1])
+            y, yy, q = (m[1], m[2], m[3]) if len(m[1]) == 4 else (m[2], m[3], m[1])
             return f"{y}-{yy} Q{q}"
     raise ValueError("not a quarter")
 
