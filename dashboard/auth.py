@@ -88,7 +88,7 @@ def demo_notice(where: Any = st) -> None:
         where.warning(
             f"**Demo mode**: fictional data; demo accounts share the password `{access.DEMO_PASSWORD}` "
             "(demo-admin, demo-viewer, and a demo-lead-… per directorate). Never use demo mode for real data.",
-            icon="🧪",
+            icon=":material/science:",
         )
 
 

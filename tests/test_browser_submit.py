@@ -16,7 +16,14 @@ import pytest
 from etl import access
 from etl.access import Actor
 from tests import browser
-from tests.test_submit_fixtures import ADULTS, PLACE, QUARTER, bad_budget_csv, budget_csv, make_warehouse
+from tests.test_submit_fixtures import (
+    ADULTS,
+    PLACE,
+    QUARTER,
+    bad_budget_csv,
+    budget_csv,
+    make_warehouse,
+)
 
 pytestmark = browser.requirements()
 

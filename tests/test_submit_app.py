@@ -93,8 +93,7 @@ def test_good_file_previewed_then_accepted_with_commentary(db: Path) -> None:
     assert "No problems found: 2 rows" in _texts(at.success)
     assert _count(db, "SELECT count(*) FROM submissions WHERE return_type = 'budget'") == 0  # not yet stored
     kpi_table = at.table[-1].value
-    assert "devolved_budget_share" in set(kpi_table["kpi"])
-    row = kpi_table.set_index("kpi").loc["devolved_budget_share"]
+    row = kpi_table.loc["Devolved budget share"]
     assert row["before"] == "—" and row["after"] == "10.0%"  # 40,000 of 400,000 devolved
     at.text_area(key="submit_commentary").input("The grants pot opened in August.")
     _button(at, "Confirm and store").click()
@@ -151,8 +150,8 @@ def test_history_page_lists_submissions_and_tracker(db: Path) -> None:
     at.run()
     assert not at.exception
     tracker = at.table[0].value
-    assert tracker.loc[ADULTS, "budget"] == "✅ received"
-    assert tracker.loc[ADULTS, "engagement"] == "⏳ not yet sent"
+    assert tracker.loc[ADULTS, "Devolved budget return"] == "✓ received"
+    assert tracker.loc[ADULTS, "Engagement activity return"] == "○ not yet sent"
     assert "Place and Environment" not in tracker.index  # a lead sees their own directorates
     frame = at.dataframe[0].value
     assert frame["file"].tolist() == ["budget.csv"] and frame["state"].tolist() == ["current"]

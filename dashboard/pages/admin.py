@@ -24,7 +24,6 @@ K = "admin_"
 st.title("Administration")
 actor = auth.require_role("admin", action="administer the dashboard")
 db = auth.db_path()
-auth.demo_notice()
 
 ref_tab, deadline_tab, users_tab, audit_tab = st.tabs(["Reference data", "Deadlines", "Users", "Audit log"])
 

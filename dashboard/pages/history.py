@@ -15,6 +15,7 @@ if PagesManager.uses_pages_directory:
 
 from dashboard import auth  # noqa: E402
 from etl import access  # noqa: E402
+from etl import contract as c  # noqa: E402
 from etl.normalise import quarter_of_date, quarters_between, shift_quarter  # noqa: E402
 
 K = "history_"
@@ -33,7 +34,7 @@ today = dt.date.today()
 this_q = quarter_of_date(today)
 default_q = access.default_quarter(today, deadline_for=lambda q: access.deadline_of(db, q))
 quarters = list(reversed(quarters_between(shift_quarter(this_q, -12), this_q)))
-quarter = st.selectbox("Quarter", quarters, index=quarters.index(default_q) if default_q in quarters else 0,
+quarter = st.selectbox("Quarter to track", quarters, index=quarters.index(default_q) if default_q in quarters else 0,
                        key=K + "quarter")
 tracker = access.returns_tracker(db, quarter, today, None if actor.role != "lead" else visible)
 due = tracker["due"].iloc[0] if len(tracker) else None
@@ -44,13 +45,15 @@ else:
 outstanding = tracker[tracker["status"] != "received"]
 received = len(tracker) - len(outstanding)
 st.metric("Returns received", f"{received} of {len(tracker)}")
-labels = {"received": "✅ received", "missing": "⏳ not yet sent", "overdue": "⚠️ overdue"}
-grid = tracker.assign(status=tracker["status"].map(labels)).pivot(index="directorate", columns="return",
-                                                                   values="status")
+labels = {"received": "✓ received", "missing": "○ not yet sent", "overdue": "✖ overdue"}
+grid = tracker.assign(status=tracker["status"].map(labels),
+                      **{"return": tracker["return"].map(c.RETURN_TITLES)}).pivot(
+    index="directorate", columns="return", values="status")[[c.RETURN_TITLES[r] for r in c.RETURN_TYPES]]
 st.table(grid)
 if len(outstanding):
     st.markdown("**Not yet sent:** " + "; ".join(
-        f"{d} – {r}" for d, r in zip(outstanding["directorate"], outstanding["return"], strict=True)))
+        f"{d}: {c.RETURN_TITLES[r].lower()}" + (" (overdue)" if st_ == "overdue" else "")
+        for d, r, st_ in zip(outstanding["directorate"], outstanding["return"], outstanding["status"], strict=True)))
 
 # History -----------------------------------------------------------------------------------
 st.header("History")
@@ -61,9 +64,11 @@ history = access.submission_history(db, chosen)
 if history.empty:
     st.info("No returns have been sent yet.")
 else:
-    icons = {"accepted": "✅ accepted", "rejected": "❌ rejected", "identical": "🔁 identical re-send"}
+    icons = {"accepted": "✓ accepted", "rejected": "✖ rejected", "identical": "= identical re-send"}
     shown = history.assign(status=history["status"].map(icons).fillna(history["status"]))
-    st.dataframe(shown.drop(columns=["sha256"]), hide_index=True,
+    order = ["id", "return", "directorate", "quarter", "status", "state", "who", "when", "file", "rows",
+             "problems", "message"]
+    st.dataframe(shown[order], hide_index=True,
                  column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
     st.download_button("Download this history (CSV)", history.to_csv(index=False).encode("utf-8"),
                        file_name="submission-history.csv", mime="text/csv", key=K + "csv")

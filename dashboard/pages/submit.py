@@ -24,7 +24,6 @@ K = "submit_"  # widget key prefix for this page
 st.title("Send a return")
 actor = auth.require_role("lead", "admin", action="send returns")
 db = auth.db_path()
-auth.demo_notice()
 
 ref = access.directorates(db)
 if actor.is_admin:
@@ -127,7 +126,7 @@ if pre.kpi_error:
     st.caption(pre.kpi_error)
 elif not pre.kpis.empty:
     st.markdown(f"**KPIs for {directorate}, {quarter}: before and after**")
-    st.table(submission.kpi_display(pre.kpis).set_index("KPI"))
+    st.table(submission.kpi_display(pre.kpis).drop(columns="kpi").set_index("KPI"))
 
 with st.form(K + "confirm_form"):
     note = st.text_area(f"Commentary for {directorate}, {quarter} (optional)", key=K + "commentary",
