@@ -162,8 +162,9 @@ W1, W2, W3, W4 = "E05000001", "E05000002", "E05000003", "E05000004"
 PLACE, ASC, CHILDREN = "Place", "Adult Social Care", "Children's Services"
 
 
-def build_example() -> Warehouse:
-    wh = Warehouse()
+def build_example(wh: Warehouse | None = None) -> Warehouse:
+    """The worked example of tests/test_kpis.py, in `wh` (a fresh in-memory one by default)."""
+    wh = wh or Warehouse()
     wh.ward(W1, "Abbey", "North", 1000, female=500, male=500)
     wh.ward(W2, "Bridge", "North", 2000, female=1200, male=800)
     wh.ward(W3, "Castle", "South", 500, female=200, male=300)
