@@ -119,6 +119,21 @@ def test_lead_journey(tmp_path: Path) -> None:
         browser.screenshot(page, "submit-6-history")
         assert _main(page).get_by_text("Returns tracker").is_visible()
 
+        # Sign out, and in again as the admin from the sidebar: the audit log shows every write.
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        sidebar.get_by_role("button", name="Sign out").click()
+        browser.wait_for_app(page)
+        sidebar.get_by_text("Sign in", exact=True).first.click()
+        sidebar.get_by_role("textbox", name="User name").fill("demo-admin")
+        sidebar.get_by_role("textbox", name="Password").fill(access.DEMO_PASSWORD)
+        sidebar.get_by_role("button", name="Sign in").click()
+        sidebar.get_by_text("Signed in as").wait_for()
+        _nav(page, "Administration")
+        _main(page).get_by_role("tab", name="Audit log").click()
+        browser.wait_for_app(page)
+        browser.screenshot(page, "submit-7-admin-audit")
+        assert _main(page).get_by_text("Administration").first.is_visible()
+
     assert access.latest_commentary(db, ADULTS, QUARTER)["body"] == "Grants pot opened in August."
 
 
