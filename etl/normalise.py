@@ -11,7 +11,7 @@ import datetime as dt
 import difflib
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import pandas as pd
 
@@ -147,6 +147,14 @@ _DECIMAL_COMMA = re.compile(r"^£?\d+,\d{1,2}$")
 _INTEGER = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.0*)?$")
 
 
+def _to_number(text: pd.Series, kind: str) -> pd.Series:
+    """Cast text already checked to be a plain number; Arrow's cast is ~40x faster than to_numeric."""
+    try:
+        return text.astype("string[pyarrow]").astype(f"{kind}[pyarrow]")
+    except (ValueError, TypeError, OverflowError, ArithmeticError):
+        return pd.to_numeric(text, errors="coerce")
+
+
 def parse_money(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Pounds: `1234.5`, `1,234.50`, `£1,234.50`, ` 1234 ` -> 1234.5; rounded to pennies."""
     text = s.astype("string").str.strip().str.replace(r"^£\s+", "£", regex=True)
@@ -154,7 +162,7 @@ def parse_money(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     m = text.str.extract(_MONEY)
     ok = m["num"].notna() & ~blank
     number = (m["num"].str.replace(",", "", regex=False) + m["dec"].fillna("").str.rstrip(".")).where(ok)
-    values = pd.to_numeric(number, errors="coerce").round(2).astype("Float64")
+    values = _to_number(number, "float64").round(2).astype("Float64")
     reasons = _reasons(s.index)
     bad = ~ok & ~blank
     negative = bad & text.str.match(r"^(?:-|\(|£\s*-|-\s*£)")
@@ -173,7 +181,7 @@ def parse_int(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     body = text.str.lstrip("-").str.strip()
     ok = body.str.fullmatch(_INTEGER).fillna(False) & ~blank
     number = body.str.replace(",", "", regex=False).str.replace(r"\.0*$", "", regex=True)
-    values = pd.to_numeric(number.where(ok), errors="coerce").astype("Int64")
+    values = _to_number(number.where(ok), "int64").astype("Int64")
     values = values.where(~neg, -values)
     reasons = _reasons(s.index)
     reasons[~ok & ~blank] = "is not a whole number"
@@ -194,33 +202,27 @@ def parse_decimal(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 # ---------------------------------------------------------------------------------------------
 # Dates
 
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
-_UK = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?)?$")
+_ISO = r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+_UK = r"\d{1,2}/\d{1,2}/\d{4}(?: \d{1,2}:\d{2}(?::\d{2})?)?"
 
 
 def parse_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """ISO `2025-07-31` (or Excel's ISO datetime) and UK day-first `31/07/2025`; never month-first."""
     text = s.astype("string").str.strip()
     blank = _blank(s)
-    iso = text.str.extract(_ISO)
-    uk = text.str.extract(_UK)
-    year = iso[0].fillna(uk[2])
-    month = iso[1].fillna(uk[1])
-    day = iso[2].fillna(uk[0])
-    parts = pd.DataFrame(
-        {
-            "year": pd.to_numeric(year, errors="coerce"),
-            "month": pd.to_numeric(month, errors="coerce"),
-            "day": pd.to_numeric(day, errors="coerce"),
-        }
-    )
-    matched = parts.notna().all(axis=1)
+    iso = text.str.fullmatch(_ISO).fillna(False)
+    uk = text.str.fullmatch(_UK).fillna(False) & ~iso
     values = pd.Series(pd.NaT, index=s.index, dtype="datetime64[s]")
-    if matched.any():
-        values[matched] = pd.to_datetime(parts[matched], errors="coerce")
+    # Each spelling is parsed by its own strict format, so 2025-02-30 is an error, not 2 March.
+    if iso.any():
+        day = text[iso].str.replace(r"[T ].*$", "", regex=True)
+        values[iso] = pd.to_datetime(day, format="%Y-%m-%d", errors="coerce")
+    if uk.any():
+        day = text[uk].str.replace(r" .*$", "", regex=True)
+        values[uk] = pd.to_datetime(day, format="%d/%m/%Y", errors="coerce")
     reasons = _reasons(s.index)
-    reasons[~blank & ~matched] = "is not a date: write it as 2025-07-31 or 31/07/2025"
-    reasons[~blank & matched & values.isna()] = "is not a real calendar date (day-first: 31/07/2025)"
+    reasons[~blank & ~iso & ~uk] = "is not a date: write it as 2025-07-31 or 31/07/2025"
+    reasons[(iso | uk) & values.isna()] = "is not a real calendar date (day-first: 31/07/2025)"
     return values, reasons
 
 
@@ -231,15 +233,30 @@ _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
 
 
+def _by_distinct(s: pd.Series, read: Callable[[str], tuple[object, str | None]], dtype: str) -> tuple[pd.Series, pd.Series]:
+    """Apply a reader to each distinct text once (columns like enums have only a handful)."""
+    present = ~_blank(s)
+    values: dict[str, object] = {}
+    reasons: dict[str, str | None] = {}
+    for text in pd.unique(s[present]):
+        values[text], reasons[text] = read(str(text))
+    out = s.where(present).map(values).astype(dtype)
+    why = s.where(present).map(reasons).astype("string")
+    return out, why
+
+
+def _read_bool(text: str) -> tuple[object, str | None]:
+    key = text.strip().lower().removesuffix(".0")
+    if key in _TRUE:
+        return True, None
+    if key in _FALSE:
+        return False, None
+    return pd.NA, "must be yes or no (or true/false, y/n, 1/0)"
+
+
 def parse_bool(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """`true/false`, `yes/no`, `y/n`, `1/0` in any case."""
-    key = s.astype("string").str.strip().str.lower().str.replace(r"\.0$", "", regex=True)
-    values = pd.Series(pd.NA, index=s.index, dtype="boolean")
-    values[key.isin(_TRUE).fillna(False)] = True
-    values[key.isin(_FALSE).fillna(False)] = False
-    reasons = _reasons(s.index)
-    reasons[~_blank(s) & values.isna()] = "must be yes or no (or true/false, y/n, 1/0)"
-    return values, reasons
+    return _by_distinct(s, _read_bool, "boolean")
 
 
 def enum_key(value: str) -> str:
@@ -251,19 +268,19 @@ def parse_enum(
     s: pd.Series, allowed: Sequence[str], *, none_is_blank: bool = False
 ) -> tuple[pd.Series, pd.Series]:
     """Map a free spelling of an allowed value to its canonical form; suggest the closest."""
-    key = s.astype("string").str.strip().str.lower().str.replace(r"[\s\-_]+", "_", regex=True)
-    if none_is_blank:
-        key = key.mask(key == "none", "")
-    blank = key.isna() | (key == "")
-    ok = key.isin(list(allowed)).fillna(False)
-    values = key.where(ok).astype("string")
-    reasons = _reasons(s.index)
-    for text in pd.unique(s[~ok & ~blank]):
-        hint = closest(enum_key(text), allowed, n=1, cutoff=0.75)
+    allowed_set = set(allowed)
+
+    def read(text: str) -> tuple[object, str | None]:
+        key = enum_key(text)
+        if key in allowed_set:
+            return key, None
+        if none_is_blank and key == "none":
+            return pd.NA, None
+        hint = closest(key, allowed, n=1, cutoff=0.75)
         msg = "is not one of the allowed values"
-        msg += f" (did you mean '{hint[0]}'?)" if hint else f": {', '.join(allowed)}"
-        reasons[(s == text) & ~ok & ~blank] = msg
-    return values, reasons
+        return pd.NA, msg + (f" (did you mean '{hint[0]}'?)" if hint else f": {', '.join(allowed)}")
+
+    return _by_distinct(s, read, "string")
 
 
 # ---------------------------------------------------------------------------------------------

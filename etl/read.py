@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 
@@ -83,6 +84,9 @@ def _sniff_delimiter(text: str) -> str:
 def _read_csv(content: bytes) -> RawTable:
     text, encoding = _decode(content)
     delimiter = _sniff_delimiter(text)
+    fast = _read_csv_fast(text, delimiter, encoding)
+    if fast is not None:
+        return fast
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     header_line = 0
@@ -114,6 +118,35 @@ def _read_csv(content: bytes) -> RawTable:
         encoding=encoding,
         delimiter=delimiter,
     )
+
+
+def _read_csv_fast(text: str, delimiter: str, encoding: str) -> RawTable | None:
+    """pandas' C parser for the common case; None (use the exact path) when line numbers could drift.
+
+    With blank lines kept as empty rows, row i of the parse is file line header_line + 1 + i, unless
+    a quoted field spans lines, or a row is ragged: then the csv module path numbers lines exactly.
+    """
+    if '"' in text and re.search(r'"[^"]*[\r\n][^"]*"', text):
+        return None  # a quoted field may span lines
+    lines = text.splitlines()
+    first = next((i for i, line in enumerate(lines) if line.strip(delimiter + " \t")), None)
+    if first is None or len(lines) < 1000:
+        return None  # small files: the exact path is fast enough
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=delimiter, dtype="string", keep_default_na=False, na_filter=False,
+            skip_blank_lines=False, header=None, skiprows=first, engine="c",
+        )
+    except (pd.errors.ParserError, ValueError):
+        return None  # ragged rows or odd quoting
+    header = [h.strip() if isinstance(h, str) else "" for h in frame.iloc[0].tolist()]
+    rows = frame.iloc[1:]
+    rows.index = pd.Index(range(first + 2, first + 2 + len(rows)), name="line")
+    rows = rows.fillna("")
+    filled = rows.apply(lambda s: s.str.strip() != "").any(axis=1)
+    rows = rows[filled]
+    rows.columns = range(rows.shape[1])
+    return RawTable(header=header, header_line=first + 1, rows=rows, source="csv", encoding=encoding, delimiter=delimiter)
 
 
 def _frame(records: list[list[str]], lines: list[int], width: int) -> pd.DataFrame:

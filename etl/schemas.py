@@ -65,8 +65,8 @@ def col(
 
 def _quarter_dates(quarters: pd.Series) -> tuple[pd.Series, pd.Series]:
     bounds = {q: quarter_bounds(q) for q in pd.unique(quarters.dropna())}
-    start = pd.to_datetime(quarters.map(lambda q: bounds[q][0] if q in bounds else None))
-    end = pd.to_datetime(quarters.map(lambda q: bounds[q][1] if q in bounds else None))
+    start = pd.to_datetime(quarters.map({q: b[0] for q, b in bounds.items()}))
+    end = pd.to_datetime(quarters.map({q: b[1] for q, b in bounds.items()}))
     return start, end
 
 
