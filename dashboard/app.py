@@ -78,6 +78,7 @@ with st.sidebar:
         st.info("No returns have been loaded yet.")
     updated = data.last_updated()
     if updated is not None:
-        st.caption(f"Data last updated {updated:%-d %B %Y at %H:%M}.")
+        # Plain text, not st.caption: the caption's faded grey fails contrast on the sidebar.
+        st.markdown(f"Data last updated {updated:%-d %B %Y at %H:%M}.")
 
 page.run()

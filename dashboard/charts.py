@@ -15,7 +15,11 @@ import plotly.graph_objects as go
 
 from dashboard import theme
 
-_PERCENT_UNITS = {"share"}
+# Plotly's geo maps fetch a world outline (topojson) from a CDN before drawing anything, even a
+# choropleth of our own GeoJSON with the base map hidden. The network is closed, so the app serves
+# an empty outline itself (dashboard/static/, server.enableStaticServing) and points Plotly at it.
+# The URL is relative to the page, so it also works under a server.baseUrlPath.
+MAP_CONFIG: dict[str, Any] = {"topojsonURL": "app/static/", "displaylogo": False}
 
 
 def _axis_format(unit: str) -> dict[str, Any]:
@@ -108,7 +112,8 @@ def heatmap_figure(df: pd.DataFrame, rows: str, columns: str, value: str, title:
 def representation_figure(df: pd.DataFrame, threshold: float) -> go.Figure:
     """Representation ratio by demographic group, with the under-representation line marked."""
     fig = go.Figure(layout={"template": theme.TEMPLATE_NAME,
-                            "title": "Representation of each group (1 = in proportion)"})
+                            "title": "Representation of each group (1 = in proportion)",
+                            "margin": {"t": 90}})
     data = df.dropna(subset=["ratio"])
     if data.empty:
         return _empty(fig, "No participants with a known group in this scope")
@@ -118,13 +123,14 @@ def representation_figure(df: pd.DataFrame, threshold: float) -> go.Figure:
             x=data["ratio"], y=data["group_label"], orientation="h",
             marker={"color": [theme.RAG_COLOURS["red"] if u else theme.OKABE_ITO[0] for u in under],
                     "pattern": {"shape": ["/" if u else "" for u in under]}},
-            text=[f"{r:.2f}{' (under-represented)' if u else ''}" for r, u in zip(data["ratio"], under, strict=True)],
+            text=[f"{r:.2f}{' under' if u else ''}" for r, u in zip(data["ratio"], under, strict=True)],
             textposition="outside",
             hovertemplate="%{y}: %{x:.2f}<extra></extra>",
         )
     )
     fig.add_vline(x=threshold, line_dash="dash", line_color=theme.TEXT,
-                  annotation_text=f"{threshold} (under-represented below)")
+                  annotation_text=f"Under-represented below {threshold}",
+                  annotation_position="top left", annotation_yshift=18)
     fig.add_vline(x=1.0, line_dash="dot", line_color="#595959")
     fig.update_layout(height=max(320, 60 + 30 * len(data)), showlegend=False)
     fig.update_xaxes(title_text="Share of participants / share of population", rangemode="tozero")
@@ -211,7 +217,7 @@ def describe_map(df: pd.DataFrame, value: str, title: str, unit: str) -> str:
         return f"{title}: no ward has a value."
     low, high = data.iloc[0], data.iloc[-1]
     return (
-        f"Map of {len(df)} wards shaded by {title.lower()} (darker is higher). Highest: "
+        f"Map of {len(df)} wards shaded by {title} (darker is higher). Highest: "
         f"{high['ward_name']} ({theme.fmt_kpi(high[value], unit)}); lowest: {low['ward_name']} "
         f"({theme.fmt_kpi(low[value], unit)}). The table below lists every ward."
     )

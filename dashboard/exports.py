@@ -60,6 +60,55 @@ def to_excel_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
 # ---------------------------------------------------------------------------------------------
 # The printable ward pack
 
+
+def _rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
+    kind = geometry.get("type")
+    if kind == "Polygon":
+        return list(geometry["coordinates"])
+    if kind == "MultiPolygon":
+        return [ring for polygon in geometry["coordinates"] for ring in polygon]
+    return []
+
+
+def map_svg(geojson: dict[str, Any], highlight: str, title: str,
+            names: dict[str, str] | None = None, width: int = 520) -> str:
+    """A static SVG outline map of the wards with one ward filled (no script, prints anywhere).
+
+    Longitude is scaled by cos(latitude) so shapes keep their proportions at UK latitudes.
+    """
+    import math
+
+    features = [(f["properties"]["ward_code"], _rings(f.get("geometry") or {}))
+                for f in geojson.get("features", [])]
+    points = [pt for _, rings in features for ring in rings for pt in ring]
+    if not points:
+        return ""
+    lons = [p[0] for p in points]
+    lats = [p[1] for p in points]
+    k = math.cos(math.radians((min(lats) + max(lats)) / 2))
+    span_x = (max(lons) - min(lons)) * k or 1e-9
+    span_y = (max(lats) - min(lats)) or 1e-9
+    pad = 8
+    scale = (width - 2 * pad) / span_x
+    height = int(span_y * scale + 2 * pad)
+
+    def xy(p: list[float]) -> str:
+        return f"{pad + (p[0] - min(lons)) * k * scale:.1f},{pad + (max(lats) - p[1]) * scale:.1f}"
+
+    paths = []
+    for code, rings in features:
+        d = " ".join("M" + " L".join(xy(p) for p in ring) + " Z" for ring in rings)
+        chosen = code == highlight
+        fill = "#D55E00" if chosen else "#f2f2f2"
+        label = html.escape((names or {}).get(code, code))
+        paths.append(f'<path d="{d}" fill="{fill}" stroke="#404040" stroke-width="{2 if chosen else 0.8}">'
+                     f"<title>{label}</title></path>")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{html.escape(title)}" '
+        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+        f"<title>{html.escape(title)}</title>{''.join(paths)}</svg>"
+    )
+
 _PACK_CSS = """
 body { font-family: Arial, Helvetica, sans-serif; color: #1a1a1a; margin: 2em; max-width: 60em; }
 h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.25em; margin-top: 1.6em; }
@@ -104,8 +153,8 @@ def ward_pack_html(
 ) -> str:
     """A self-contained, print-ready HTML page for one ward; all text is escaped.
 
-    `figure_html` is trusted markup produced by Plotly (`fig.to_html(full_html=False)`), never
-    user text; everything else passes through html.escape.
+    `figure_html` is trusted markup made by `map_svg` (which escapes its own text), never user
+    text; everything else passes through html.escape.
     """
     e = html.escape
     title = f"Ward pack: {ward_name} ({ward_code}), {quarter}"
@@ -128,7 +177,7 @@ def ward_pack_html(
     parts.append(html_table(kpi_rows, f"KPIs for {ward_name} and the whole council, {quarter}",
                             numeric=[c for c in kpi_rows.columns if c not in ("KPI", "Status")]))
     if figure_html:
-        parts.append("<h2>Chart</h2>")
+        parts.append("<h2>Where the ward is</h2>")
         parts.append(figure_html)
     parts.append("<h2>Who took part</h2>")
     if representation.empty:

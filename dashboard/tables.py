@@ -39,7 +39,7 @@ def headline_rows(rag: pd.DataFrame, trend: pd.DataFrame, quarter: str) -> list[
                 "inverse": r.direction == "lower_is_better",
                 "status": status_text(r.icon, r.label),
                 "target": (f"Target {theme.fmt_kpi(r.target, k.unit)}"
-                           if not theme.is_missing(r.target) else "No target set"),
+                           if not theme.is_missing(r.target) else ""),
                 "help": k.definition,
             }
         )
@@ -107,11 +107,8 @@ def league_table(league: pd.DataFrame, history: pd.DataFrame, trend_kpi: str) ->
     out = pd.DataFrame({"Directorate": ranked["directorate"]})
     for k in LEAGUE_KPIS:
         out[KPI_BY_NAME[k].title] = [theme.fmt_kpi(v, KPI_BY_NAME[k].unit) for v in ranked[k]]
-    out["RAG"] = [
-        f"{STATUSES['green'].icon} {g} on target, {STATUSES['amber'].icon} {a} within 10%, "
-        f"{STATUSES['red'].icon} {r} off target"
-        for g, a, r in zip(ranked["green"], ranked["amber"], ranked["red"], strict=True)
-    ]
+    for status in ("green", "amber", "red"):
+        out[f"{STATUSES[status].icon} {STATUSES[status].label}"] = ranked[status].astype(int).to_numpy()
     out[f"Trend: {KPI_BY_NAME[trend_kpi].title}"] = [trends.get(d, "") for d in ranked["directorate"]]
     out["Lagging"] = ["Yes" if flag else "" for flag in ranked["_lag"]]
     return out.reset_index(drop=True)
@@ -164,8 +161,10 @@ def comparison_table(area: dict, council: dict, area_title: str) -> pd.DataFrame
             diff = f"{theme.fmt_int(a)} of the council's {theme.fmt_int(c)}"
         else:
             change = theme.fmt_change(a - c, k.unit)
-            diff = ("Same as council" if abs(a - c) < 1e-12
-                    else f"{change} {'above' if a > c else 'below'} council")
+            if change.lstrip("+-").startswith(("0.0 ", "0.00")) or change in ("+0.0", "-0.0"):
+                diff = "About the same as council"
+            else:
+                diff = f"{change.lstrip('+')} {'above' if a > c else 'below'} council".replace("-", "", 1)
         rows.append({"KPI": k.title, area_title: theme.fmt_kpi(a, k.unit),
                      "Council": theme.fmt_kpi(c, k.unit), "Difference": diff})
     return pd.DataFrame(rows)

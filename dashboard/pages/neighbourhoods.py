@@ -6,9 +6,16 @@ reopens the same view.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+if PagesManager.uses_pages_directory:
+    # A fresh server whose first visitor opens this page's URL runs it as a legacy (v1) page,
+    # because the folder is called pages/: hand over to the router (app.py) instead.
+    PagesManager.uses_pages_directory = False
+    st.rerun()
+
+import datetime as dt
 
 from dashboard import charts, data, exports, state, tables, theme
 from kpis import Scope
@@ -52,7 +59,7 @@ st.header(f"{meta.title} by ward")
 map_title = f"{meta.title}, {area}, {quarter}"
 st.plotly_chart(
     charts.ward_map_figure(shown, data.geojson(), kpi, map_title, meta.unit, highlight=ward or None),
-    key="nb_map", alt=charts.describe_map(shown, kpi, map_title, meta.unit),
+    key="nb_map", config=charts.MAP_CONFIG, alt=charts.describe_map(shown, kpi, map_title, meta.unit),
 )
 st.caption(charts.describe_map(shown, kpi, map_title, meta.unit))
 with st.expander("Every ward on the map (table)"):
@@ -167,13 +174,13 @@ d2.download_button("Tables (Excel)", exports.to_excel_bytes(sheets), key="nb_xls
                    file_name=f"wards {quarter}.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 if ward:
-    fig = charts.representation_figure(equality, UNDER_REPRESENTED_RATIO)
     pack = exports.ward_pack_html(
         ward_name=names[ward], ward_code=ward,
         neighbourhood=str(wards.loc[wards["ward_code"] == ward, "neighbourhood"].iloc[0]),
         quarter=quarter, kpi_rows=profile, representation=representation,
         cold_spot=bool(cold.loc[cold["ward_code"] == ward, "is_cold_spot"].any()),
-        figure_html=fig.to_html(full_html=False, include_plotlyjs="cdn"),
+        figure_html=exports.map_svg(data.geojson(), ward, f"Map: {names[ward]} (filled) among "
+                                    "the council's wards", names),
         generated=f"{dt.datetime.now():%-d %B %Y %H:%M}", notes=SMALL_NUMBER_NOTES,
     )
     d3.download_button("Printable ward pack (HTML)", pack.encode("utf-8"), key="nb_pack",

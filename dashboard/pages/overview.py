@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+if PagesManager.uses_pages_directory:
+    # A fresh server whose first visitor opens this page's URL runs it as a legacy (v1) page,
+    # because the folder is called pages/: hand over to the router (app.py) instead.
+    PagesManager.uses_pages_directory = False
+    st.rerun()
 
 from dashboard import data, state, tables, theme
 from kpis import Scope
@@ -31,9 +38,8 @@ for start in range(0, len(tiles), 3):
             st.metric(
                 tile["title"], tile["value"], delta=tile["delta"],
                 delta_color="inverse" if tile["inverse"] else "normal", help=tile["help"],
-                delta_description="Change on the previous quarter",
             )
-            st.markdown(f"**{tile['status']}** · {tile['target']}")
+            st.markdown(f"**{tile['status']}**" + (f" · {tile['target']}" if tile["target"] else ""))
 
 # --- Pillars ------------------------------------------------------------------------------------
 st.header("The four pillars")

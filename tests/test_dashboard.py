@@ -1,0 +1,321 @@
+"""The dashboard: every page opens (AppTest) and shows what kpis computes; charts, exports, tables.
+
+The demo warehouse is built once per session (tests/browser.py: demo_warehouse) and shared with
+the browser tests.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from dashboard import charts, exports, tables, theme
+from tests import browser as helpers
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "dashboard" / "app.py")
+MY_PAGES = ("pages/overview.py", "pages/directorates.py", "pages/neighbourhoods.py", "pages/methods.py")
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return helpers.demo_warehouse(tmp_path_factory)
+
+
+@pytest.fixture
+def warehouse_env(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("LOCALISM_DB", str(demo_db))
+    return demo_db
+
+
+def _app(**query: str):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["_test"] = "1"  # never read the developer's own secrets.toml
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at
+
+
+def _kpis(db: Path):
+    import kpis
+    from etl import warehouse
+
+    return kpis, warehouse.read_only(db)
+
+
+def _metric_values(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+# ---------------------------------------------------------------------------------------------
+# AppTest: pages
+
+
+def test_every_page_opens_without_exception(warehouse_env: Path) -> None:
+    at = _app().run()
+    assert not at.exception, at.exception
+    for page in MY_PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+        assert not at.error, (page, [e.value for e in at.error])
+        assert at.title, page
+
+
+def test_overview_tiles_equal_kpis_for_latest_quarter(warehouse_env: Path) -> None:
+    kpis, connect = _kpis(warehouse_env)
+    with connect as con:
+        latest = kpis.quarters_with_data(con)[-1]
+        expected = kpis.kpi_values(con, kpis.Scope((latest,)))
+    at = _app().run()
+    assert at.sidebar.selectbox[0].value == latest
+    assert at.query_params["quarter"] == latest
+    shown = _metric_values(at)
+    for k in kpis.KPIS:
+        assert shown[k.title] == theme.fmt_kpi(expected[k.name], k.unit), k.name
+
+
+def test_changing_quarter_changes_tiles(warehouse_env: Path) -> None:
+    kpis, connect = _kpis(warehouse_env)
+    with connect as con:
+        first = kpis.quarters_with_data(con)[0]
+        expected = kpis.kpi_values(con, kpis.Scope((first,)))
+    at = _app().run()
+    at.sidebar.selectbox[0].set_value(first).run()
+    assert at.query_params["quarter"] == first
+    shown = _metric_values(at)
+    assert shown["Participation per 1,000 residents"] == theme.fmt_kpi(
+        expected["participation_per_1000"], "rate")
+    assert shown["Devolved budget share"] == theme.fmt_kpi(expected["devolved_budget_share"], "share")
+
+
+def test_quarter_from_the_url(warehouse_env: Path) -> None:
+    at = _app(quarter="2024-25 Q3").run()
+    assert at.sidebar.selectbox[0].value == "2024-25 Q3"
+    at = _app(quarter="not a quarter").run()  # ignored, falls back to the latest
+    assert not at.exception
+    assert at.sidebar.selectbox[0].value != "not a quarter"
+
+
+def test_ward_profile_equals_kpis(warehouse_env: Path) -> None:
+    kpis, connect = _kpis(warehouse_env)
+    with connect as con:
+        latest = kpis.quarters_with_data(con)[-1]
+        ward = "E05900017"
+        values = kpis.kpi_values(con, kpis.Scope((latest,), wards=(ward,)))
+        council = kpis.kpi_values(con, kpis.Scope((latest,)))
+        cold = kpis.cold_spots(con, latest)
+    name = cold.loc[cold["ward_code"] == ward, "ward_name"].iloc[0]
+    neighbourhood = cold.loc[cold["ward_code"] == ward, "neighbourhood"].iloc[0]
+    at = _app(neighbourhood=neighbourhood, ward=ward).run()
+    at.switch_page("pages/neighbourhoods.py").run()
+    assert not at.exception, at.exception
+    shown = _metric_values(at)
+    assert shown[f"Participation per 1,000 residents, {name}"] == theme.fmt_kpi(
+        values["participation_per_1000"], "rate")
+    assert shown["Participation per 1,000 residents, whole council"] == theme.fmt_kpi(
+        council["participation_per_1000"], "rate")
+    profile = next(t.value for t in at.table if name in t.value.columns)
+    row = profile[profile["KPI"] == "Feedback rate"].iloc[0]
+    assert row[name] == theme.fmt_kpi(values["feedback_rate"], "share")
+    # the filters are in the URL
+    assert at.query_params["ward"] == ward
+    assert at.query_params["neighbourhood"] == neighbourhood
+    assert at.query_params["kpi"] == "participation_per_1000"
+
+
+def test_neighbourhood_filter_limits_ward_choices(warehouse_env: Path) -> None:
+    at = _app(neighbourhood="Northmoor").run()
+    at.switch_page("pages/neighbourhoods.py").run()
+    ward_box = next(s for s in at.selectbox if s.label == "Ward")
+    codes = [o for o in ward_box.options if o]
+    assert codes and len(codes) < 24
+    assert not at.exception
+
+
+def test_directorate_page_from_url(warehouse_env: Path) -> None:
+    at = _app(directorate="Environment and Transport").run()
+    at.switch_page("pages/directorates.py").run()
+    assert not at.exception, at.exception
+    assert next(s for s in at.selectbox if s.label == "Directorate").value == "Environment and Transport"
+    assert any("No commentary" in m.value for m in at.markdown)
+
+
+def test_new_load_shows_without_restart(demo_db: Path, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write from another process swaps the file: the next run shows it (reader.version key)."""
+    from etl.load import add_commentary
+
+    db = tmp_path / "fresh.duckdb"
+    shutil.copyfile(demo_db, db)
+    monkeypatch.setenv("LOCALISM_DB", str(db))
+    at = _app(directorate="Place and Economy", quarter="2025-26 Q4").run()
+    at.switch_page("pages/directorates.py").run()
+    assert any("No commentary" in m.value for m in at.markdown)
+    body = "<script>alert(1)</script> **Budget** =SUM(A1) [link](http://example.com)"
+    add_commentary(db, directorate="Place and Economy", quarter="2025-26 Q4", body=body, user="Lead")
+    at.run()
+    assert not at.exception, at.exception
+    shown = [m.value for m in at.markdown if "alert" in m.value]
+    assert shown, "the new commentary did not appear"
+    assert shown[0] == theme.md_escape(body)  # markdown and HTML characters made inert
+
+
+# ---------------------------------------------------------------------------------------------
+# charts.py
+
+
+def _trend() -> pd.DataFrame:
+    return pd.DataFrame({"quarter": ["2025-26 Q2", "2025-26 Q1", "2025-26 Q3"],
+                         "value": [0.2, 0.1, None]})
+
+
+def test_trend_figure_orders_quarters_and_uses_template() -> None:
+    fig = charts.trend_figure(_trend(), "Devolved budget share", "share")
+    assert isinstance(fig, go.Figure)
+    assert list(fig.data[0].x) == ["2025-26 Q1", "2025-26 Q2"]
+    assert fig.layout.yaxis.tickformat == ".0%"
+    assert fig.layout.template.layout.colorway[0] == theme.OKABE_ITO[0]
+
+
+def test_trend_description_is_british_and_complete() -> None:
+    text = charts.describe_trend(_trend(), "Devolved budget share", "share")
+    assert text == "Devolved budget share, by quarter. 10.0% in 2025-26 Q1, 20.0% in 2025-26 Q2."
+    empty = charts.trend_figure(_trend().iloc[0:0], "X", "share")
+    assert not empty.data and empty.layout.annotations[0].text.startswith("No data")
+
+
+def test_bar_figure_and_description() -> None:
+    df = pd.DataFrame({"mechanism": ["participatory_budgeting", "community_grants"],
+                       "devolved_gbp": [1000.0, 250000.0]})
+    fig = charts.bar_figure(df, "mechanism", "devolved_gbp", "Devolved", "gbp")
+    assert list(fig.data[0].y) == ["Community grants", "Participatory budgeting"]
+    assert fig.layout.xaxis.tickprefix == "£"
+    assert charts.describe_bars(df, "mechanism", "devolved_gbp", "Devolved", "gbp") == (
+        "Devolved: Community grants £250,000; Participatory budgeting £1,000.")
+
+
+def test_heatmap_and_representation() -> None:
+    grid = pd.DataFrame({"method": ["survey", "survey", "workshop", "workshop"],
+                         "stage": ["options", "review", "options", "review"],
+                         "activities": [3, 0, 1, 2]})
+    fig = charts.heatmap_figure(grid, "method", "stage", "activities", "Activities")
+    assert fig.data[0].z.tolist() == [[3, 0], [1, 2]]
+    eq = pd.DataFrame({"group_label": ["Aged 16-24", "Aged 65+"], "ratio": [0.5, 1.3],
+                       "under_represented": [True, False]})
+    rep = charts.representation_figure(eq, 0.8)
+    assert rep.data[0].marker.pattern.shape == ("/", "")  # a pattern, not colour alone
+    assert charts.describe_representation(eq, 0.8) == (
+        "Under-represented (ratio below 0.8): Aged 16-24 (0.50).")
+
+
+def test_ward_map_and_geojson() -> None:
+    rows = pd.DataFrame({"ward_code": ["E05000001"], "geometry": [
+        '{"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}']})
+    gj = charts.normalise_geojson(rows)
+    assert gj["features"][0]["properties"]["ward_code"] == "E05000001"
+    df = pd.DataFrame({"ward_code": ["E05000001"], "ward_name": ["Ashby"], "v": [12.5]})
+    fig = charts.ward_map_figure(df, gj, "v", "Participation", "rate", highlight="E05000001")
+    assert fig.data[0].featureidkey == "properties.ward_code"
+    assert fig.layout.geo.fitbounds == "locations"
+    assert len(fig.data) == 2  # the chosen ward is outlined
+    assert "Ashby (12.5)" in charts.describe_map(df, "v", "Participation", "rate")
+    assert (ROOT / "dashboard" / "static" / "world_110m.json").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# exports.py
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-2", "@SUM(A1)", "\t=1", "\r=1",
+                                  '=HYPERLINK("http://x","y")'])
+def test_formula_cells_get_an_apostrophe(text: str) -> None:
+    assert exports.neutralise(text) == "'" + text
+
+
+@pytest.mark.parametrize("value", ["Castle Quay", "", "1-2", " =1", 5, -3.5, None])
+def test_other_cells_untouched(value: object) -> None:
+    assert exports.neutralise(value) == value
+
+
+def test_csv_is_safe_and_keeps_numbers() -> None:
+    df = pd.DataFrame({"name": ["=cmd|' /C calc'!A0", "Ok"], "value": [-5, 10],
+                       "=col": ["@x", "+y"]})
+    text = exports.to_csv_bytes(df).decode("utf-8-sig")
+    back = pd.read_csv(io.StringIO(text))
+    assert back.columns.tolist() == ["name", "value", "'=col"]
+    assert back["name"].tolist() == ["'=cmd|' /C calc'!A0", "Ok"]
+    assert back["value"].tolist() == [-5, 10]  # numbers are not text: no apostrophe
+    assert back["'=col"].tolist() == ["'@x", "'+y"]
+
+
+def test_excel_is_safe() -> None:
+    df = pd.DataFrame({"partner": ["=1+1", "-SUM(A1)", "Friends of the Park"], "value": [1, -2, 3]})
+    book = openpyxl.load_workbook(io.BytesIO(exports.to_excel_bytes({"Sheet: one/two": df})))
+    sheet = book.worksheets[0]
+    cells = [c.value for c in sheet["A"]][1:]
+    assert cells == ["'=1+1", "'-SUM(A1)", "Friends of the Park"]
+    assert all(c.data_type != "f" for c in sheet["A"])
+    assert [c.value for c in sheet["B"]][1:] == [1, -2, 3]
+
+
+def test_ward_pack_escapes_and_suppresses() -> None:
+    kpi_rows = pd.DataFrame({"KPI": ["Feedback rate"], "Ward <b>": ["50.0%"], "Council": ["70%"]})
+    rep = pd.DataFrame({"Dimension": ["Age"], "Group": ["Aged 16-24"], "Participants": ["<5"]})
+    gj = {"features": [{"properties": {"ward_code": "E05000001"}, "geometry": {
+        "type": "Polygon", "coordinates": [[[0, 50], [1, 50], [1, 51], [0, 50]]]}}]}
+    svg = exports.map_svg(gj, "E05000001", "Map <x>", {"E05000001": "<script>"})
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    page = exports.ward_pack_html(
+        ward_name="<img src=x onerror=alert(1)>", ward_code="E05000001", neighbourhood="North & South",
+        quarter="2025-26 Q2", kpi_rows=kpi_rows, representation=rep, cold_spot=True,
+        figure_html=svg, notes=["a < b"],
+    )
+    assert "<img" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "North &amp; South" in page and "Ward &lt;b&gt;" in page
+    assert "<td class=\"num\">&lt;5</td>" in page or "&lt;5" in page
+    assert page.startswith("<!DOCTYPE html>") and 'lang="en-GB"' in page
+    assert "@media print" in page and "Cold spot" in page
+
+
+# ---------------------------------------------------------------------------------------------
+# tables.py and theme.py
+
+
+def test_formats_are_british() -> None:
+    assert theme.fmt_gbp(1234567.8) == "£1,234,568"
+    assert theme.fmt_pct(0.1234) == "12.3%"
+    assert theme.fmt_kpi(None, "share") == "No data"
+    assert theme.fmt_kpi(float("nan"), "rate") == "No data"
+    assert theme.fmt_change(0.023, "share") == "+2.3 pp"
+    assert theme.fmt_change(-3, "count") == "-3"
+    assert theme.md_escape("**x** <b>") == "\\*\\*x\\*\\* \\<b\\>"
+
+
+def test_returns_table_marks_missing_with_words() -> None:
+    tracker = pd.DataFrame({
+        "directorate": ["A", "A", "A"], "return_type": ["budget", "engagement", "partnerships"],
+        "received_at": [pd.Timestamp("2026-04-25 15:56"), pd.NaT, pd.Timestamp("2026-04-26 09:00")],
+    })
+    table = tables.returns_table(tracker)
+    assert table.iloc[0]["Devolved budget return"] == "✔ Received 25 Apr 2026 15:56"
+    assert table.iloc[0]["Engagement activity return"] == "✖ Missing"
+    assert tables.missing_returns(tracker) == ["A: Engagement activity return"]
+
+
+def test_comparison_table_words() -> None:
+    area = {"devolved_budget_share": 0.3, "active_partnerships": 3, "feedback_rate": None}
+    council = {"devolved_budget_share": 0.2, "active_partnerships": 79, "feedback_rate": 0.5}
+    table = tables.comparison_table(area, council, "Ward").set_index("KPI")
+    assert table.loc["Devolved budget share", "Difference"] == "10.0 pp above council"
+    assert table.loc["Active partnerships", "Difference"] == "3 of the council's 79"
+    assert table.loc["Feedback rate", "Difference"] == "Not comparable"
+
