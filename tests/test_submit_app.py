@@ -234,3 +234,35 @@ def test_annotated_xlsx_stays_xlsx(db: Path) -> None:
     sheet = openpyxl.load_workbook(io.BytesIO(data))["budget"]
     assert sheet.cell(1, 8).value == "problems"
     assert "ward_code" in sheet.cell(2, 8).value and "mechanism" in sheet.cell(3, 8).value
+
+
+def test_page_cannot_be_tricked_into_another_directorate(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Even if the page offered another directorate (a bug, or a tampered session), the write refuses.
+    monkeypatch.setattr(access, "visible_directorates", lambda actor, db_: [ADULTS, "Place and Environment"])
+    at = _page("submit")
+    at.selectbox(key="submit_quarter").set_value(QUARTER)
+    at.selectbox(key="submit_directorate").set_value("Place and Environment")
+    at.run()
+    at = _upload(at, budget_csv("Place and Environment"))
+    assert "not for Place and Environment" in _texts(at.error)
+    assert _count(db, "SELECT count(*) FROM submissions WHERE return_type = 'budget'") == 0
+
+
+def test_require_viewer_when_the_council_asks_for_sign_in(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def script() -> None:
+        import streamlit as st
+
+        from dashboard import auth
+
+        auth.require_viewer()
+        st.write("the figures")
+
+    at = AppTest.from_function(script, default_timeout=TIMEOUT).run()
+    assert "the figures" in _texts(at.markdown)  # open by default
+    monkeypatch.setenv("LOCALISM_REQUIRE_SIGNIN", "1")
+    at = AppTest.from_function(script, default_timeout=TIMEOUT).run()
+    assert "the figures" not in _texts(at.markdown)
+    assert "needs sign-in" in _texts(at.info)
+    at.session_state["auth_actor"] = Actor("v", "viewer").as_dict()
+    at.run()
+    assert "the figures" in _texts(at.markdown)
