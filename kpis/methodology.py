@@ -112,7 +112,9 @@ PILLARS: tuple[Pillar, ...] = (
     Pillar(
         "powers",
         "Powers",
-        "The levers and resources to take action locally: money whose use communities decide.",
+        "The levers and resources to take action locally. The report leaves most of this pillar "
+        "to national government; the lever a council holds itself is money whose use "
+        "communities decide.",
     ),
 )
 PILLAR_NAMES: tuple[str, ...] = tuple(p.name for p in PILLARS)
@@ -312,8 +314,9 @@ EQUALITY_NOTES: tuple[str, ...] = (
     f"Low base: fewer than {LOW_BASE_MIN_KNOWN} participants with a known group in the "
     f"dimension. With n known participants the 95% margin of error of a share is up to "
     f"1.96 * sqrt(0.25 / n): about +/-18 percentage points at n = 30, wider below, so a "
-    f"representation gap of the size the {UNDER_REPRESENTED_RATIO} ratio flags cannot be told "
-    "from chance. Figures are still shown, with the flag.",
+    f"representation gap of the size the {UNDER_REPRESENTED_RATIO} ratio flags is often within "
+    "chance. 30 is also the usual survey-reporting floor for a subgroup base. Figures are still "
+    "shown, with the flag.",
     f"Deprivation: participation per 1,000 in wards of IMD decile 1-{MOST_DEPRIVED_MAX_DECILE} "
     "against the other wards with a decile, counting only activities held in a ward (a "
     "borough-wide activity cannot be placed). Shown only when the ward reference has IMD "
@@ -334,8 +337,8 @@ COLD_SPOT_NOTES: tuple[str, ...] = (
 TREND_NOTES: tuple[str, ...] = (
     "Value: the KPI for the scope in that quarter alone; blank for a quarter with no data at all "
     "(a quarter before the first returns is not a quarter of zeros).",
-    "Change: value minus the previous quarter's value (percentage points for shares), where both "
-    "are defined and the previous quarter has data.",
+    "Change: value minus the previous quarter's value, where both are defined and the previous "
+    "quarter has data (for shares a difference of fractions: 0.05 is 5 percentage points).",
     f"Rolling value: the KPI recomputed over the {ROLLING_QUARTERS} quarters ending at that "
     "quarter, with every sum taken over the whole period (sum of devolved over sum of budgets, "
     "participants over population once, distinct partnerships). It is not an average of the "
@@ -392,6 +395,11 @@ _check()
 # Rendering
 
 
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell (a bare | would end the cell, even inside backticks)."""
+    return text.replace("|", "\\|")
+
+
 def _bullets(lines: tuple[str, ...]) -> list[str]:
     return [f"- {line}" for line in lines]
 
@@ -412,7 +420,9 @@ def render_markdown() -> str:
         "| KPI | title | unit | pillar | formula |",
         "| --- | --- | --- | --- | --- |",
     ]
-    out += [f"| `{k.name}` | {k.title} | {k.unit} | {k.pillar} | `{k.formula}` |" for k in KPIS]
+    out += [
+        f"| `{k.name}` | {k.title} | {k.unit} | {k.pillar} | `{_cell(k.formula)}` |" for k in KPIS
+    ]
     out += ["", "Units: " + "; ".join(f"{u}: {text}" for u, text in UNITS.items()) + ".", ""]
     for k in KPIS:
         out += [
