@@ -50,6 +50,21 @@ def council(tmp_path: Path) -> Path:
     return make_council(tmp_path / "council.duckdb")
 
 
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo council's warehouse, built once per session by the real `python -m etl demo`."""
+    import subprocess
+
+    path = tmp_path_factory.getbasetemp() / "shared-demo" / "demo.duckdb"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run([PYTHON, "-m", "etl", "demo", "--db", str(path)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "144 returns accepted, 1 rejected" in done.stdout, done.stdout
+    return path
+
+
 @pytest.fixture
 def shared_reference() -> Path:
     """`../shared/reference`, or skip where that folder is absent."""

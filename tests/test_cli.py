@@ -98,3 +98,17 @@ def test_help_is_written_for_officers():
     assert r.returncode == 0
     for word in ("init", "load-reference", "load", "demo", "2025/26 Q2", "Windows-1252"):
         assert word in r.stdout
+
+
+def test_demo_command_builds_the_whole_history(demo_db: Path):
+    from etl import warehouse
+
+    with warehouse.read_only(demo_db) as con:
+        outcomes = dict(con.execute("SELECT outcome, count(*) FROM submissions WHERE return_type NOT LIKE 'reference:%' GROUP BY 1").fetchall())
+        superseded = con.execute("SELECT count(*) FROM submissions WHERE superseded_by IS NOT NULL").fetchone()[0]
+        refs = con.execute("SELECT (SELECT count(*) FROM wards), (SELECT count(*) FROM directorates), (SELECT count(*) FROM boundaries), (SELECT count(*) FROM targets) > 0").fetchone()
+        quarters = [q for (q,) in con.execute("SELECT DISTINCT quarter FROM current_submissions ORDER BY 1").fetchall()]
+    assert outcomes == {"accepted": 144, "rejected": 1}
+    assert superseded == 1  # the resubmitted budget return
+    assert refs == (24, 6, 24, True)
+    assert len(quarters) == 8 and quarters[0] == "2024-25 Q1" and quarters[-1] == "2025-26 Q4"
