@@ -266,3 +266,29 @@ def test_require_viewer_when_the_council_asks_for_sign_in(db: Path, monkeypatch:
     at.session_state["auth_actor"] = Actor("v", "viewer").as_dict()
     at.run()
     assert "the figures" in _texts(at.markdown)
+
+
+def test_admin_loads_reference_with_problem_report(db: Path) -> None:
+    at = _page("admin", Actor("boss", "admin"))
+    at.selectbox(key="admin_kind").set_value("directorates")
+    at.run()
+    bad = b"directorate,short_name\nAdults and Health,ADH\nChildren,adh\n"
+    at.file_uploader(key="admin_ref_file").set_value(("dirs.csv", bad, "text/csv"))
+    at.run()
+    _button(at, "Load directorates").click()
+    at.run()
+    assert "rejected" in _texts(at.error)
+    assert at.table[0].value["column"].tolist() == ["short_name", "short_name"]
+    good = b"directorate,short_name\nAdults and Health,ADH\nPlace and Environment,PLE\nChildren,CHF\n"
+    at.file_uploader(key="admin_ref_file").set_value(("dirs.csv", good, "text/csv"))
+    at.run()
+    _button(at, "Load directorates").click()
+    at.run()
+    assert "Loaded 3 directorates rows" in _texts(at.success)
+    assert access.directorates(db)["directorate"].tolist() == [ADULTS, "Children", "Place and Environment"]
+
+
+def test_archived_original_is_the_uploaded_bytes(db: Path) -> None:
+    out = access.submit_as(LEAD, db, return_type="budget", directorate=ADULTS, quarter=QUARTER,
+                           content=bad_budget_csv(), file_name="mine.csv")
+    assert access.archived_file(db, out.submission_id) == ("mine.csv", bad_budget_csv())
