@@ -143,17 +143,6 @@ def _kpis(db: str | Path, directorate: str, quarter: str) -> dict[str, object]:
         return kpis.kpi_values(con, kpis.Scope((quarter,), directorates=(directorate,)))
 
 
-def _rows(db: Path, return_type: str, submission_id: int) -> pd.DataFrame:
-    from etl.warehouse import ROW_TABLES
-
-    table = ROW_TABLES[return_type]  # fixed table names, never user text
-    with warehouse.read_only(db) as con:
-        frame = warehouse.query_df(
-            con, f"SELECT * EXCLUDE (submission_id) FROM {table} WHERE submission_id = ? ORDER BY line_no",  # noqa: S608
-            [submission_id])
-    return frame.rename(columns={"line_no": "line"})
-
-
 def preview(actor: Actor, db: str | Path, *, return_type: str, directorate: str, quarter: str,
             content: bytes, file_name: str) -> Preview:
     """Dry-run the upload on a private copy; for an accepted one, the rows and the KPIs before/after."""
@@ -162,7 +151,7 @@ def preview(actor: Actor, db: str | Path, *, return_type: str, directorate: str,
         result = Preview(outcome)
         if outcome.status != "accepted" or outcome.submission_id is None:
             return result
-        result.rows = _rows(copy, return_type, outcome.submission_id)
+        result.rows = access.submission_rows(copy, return_type, outcome.submission_id)
         canonical = access.resolve_directorate(db, directorate)
         try:
             before, after = _kpis(db, canonical, quarter), _kpis(copy, canonical, quarter)

@@ -464,6 +464,14 @@ def archived_file(db: str | Path, submission_id: int) -> tuple[str, bytes] | Non
     return (str(row[0]), bytes(row[1])) if row else None
 
 
+def submission_rows(db: str | Path, return_type: str, submission_id: int) -> pd.DataFrame:
+    """The rows one submission stored (line = its line in the file)."""
+    table = warehouse.ROW_TABLES[return_type]  # one of three fixed table names, never user text
+    frame = _df(db, f"SELECT * EXCLUDE (submission_id) FROM {table} WHERE submission_id = ? "  # noqa: S608
+                    "ORDER BY line_no", [int(submission_id)])
+    return frame.rename(columns={"line_no": "line"})
+
+
 def audit_log(db: str | Path, limit: int = 5000) -> pd.DataFrame:
     """The audit log of every write, newest first."""
     return _df(db, "SELECT logged_at AS \"when\", user_name AS \"who\", action, detail FROM audit_log "
