@@ -126,6 +126,17 @@ def kpi_display(frame: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def rows_display(rows: pd.DataFrame) -> pd.DataFrame:
+    """Stored rows for people: blank text cells blank (not None), dates without a time."""
+    out = rows.copy()
+    for name in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[name]):
+            out[name] = out[name].dt.strftime("%Y-%m-%d").fillna("")
+        elif not pd.api.types.is_numeric_dtype(out[name]) or pd.api.types.is_bool_dtype(out[name]):
+            out[name] = out[name].astype("string").fillna("")
+    return out
+
+
 @dataclass
 class Preview:
     """What confirming an upload would do."""

@@ -121,7 +121,7 @@ if outcome.superseded:
     st.warning(f"This replaces the {return_type} return already accepted for {directorate}, {quarter} "
                f"(submission {outcome.superseded}); the older one stays in the history.")
 st.subheader("What will change")
-st.dataframe(pre.rows, hide_index=True, height=min(400, 38 + 35 * max(1, len(pre.rows))))
+st.dataframe(submission.rows_display(pre.rows), hide_index=True, height=min(400, 38 + 35 * max(1, len(pre.rows))))
 if pre.kpi_error:
     st.caption(pre.kpi_error)
 elif not pre.kpis.empty:
