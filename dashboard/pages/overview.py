@@ -73,7 +73,6 @@ if lagging:
     st.markdown("**Lagging directorates.** Open one to see why:")
     for name in lagging:
         st.page_link("pages/directorates.py", label=f"{name}: directorate page",
-                     icon=":material/arrow_forward:",
                      query_params={"directorate": name, "quarter": quarter})
 
 # --- Returns tracker ----------------------------------------------------------------------------
