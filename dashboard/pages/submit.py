@@ -110,10 +110,11 @@ if outcome.status == "identical":
 # A dry run accepted it: show what will change and ask for confirmation.
 confirmed = st.session_state.get(K + "confirmed", {})
 if key in confirmed:
-    final = confirmed[key]
+    final, noted = confirmed[key]
     (st.success if final.status == "accepted" else st.info)(final.message)
     if final.status == "accepted":
-        st.caption("Stored. The dashboard's figures now include it; the History page lists it.")
+        st.caption("Stored. The dashboard's figures now include it; the History page lists it."
+                   + (" Your commentary was stored with it." if noted else ""))
     st.stop()
 
 st.success(f"No problems found: {outcome.row_count:,} row{'s' if outcome.row_count != 1 else ''} ready to store.")
@@ -141,6 +142,6 @@ if go:
         st.error(str(exc))
         st.stop()
     st.cache_data.clear()
-    confirmed[key] = final
+    confirmed[key] = (final, bool(note.strip()) and final.status == "accepted")
     st.session_state[K + "confirmed"] = confirmed
     st.rerun()
