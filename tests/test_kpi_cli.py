@@ -323,14 +323,17 @@ def test_reference_agrees_in_process_on_other_quarters(example_db):
 
 
 @pytest.mark.slow
-def test_demo_warehouse_agrees_with_the_reference(tmp_path):
+def test_demo_warehouse_agrees_with_the_reference(request, tmp_path):
     if not (ROOT / "sample_data" / "manifest.csv").exists():
         pytest.skip("sample_data/manifest.csv is not there yet")
-    db = tmp_path / "demo.duckdb"
-    built = subprocess.run([sys.executable, "-m", "etl", "demo", "--db", str(db)], cwd=ROOT,
-                           capture_output=True, text=True, timeout=600)  # fmt: skip
-    if built.returncode != 0:
-        pytest.skip(f"python -m etl demo failed: {built.stderr[-500:]}")
+    try:  # the session's shared demo warehouse (tests/conftest.py), else one of our own
+        db = request.getfixturevalue("demo_db")
+    except pytest.FixtureLookupError:
+        db = tmp_path / "demo.duckdb"
+        built = subprocess.run([sys.executable, "-m", "etl", "demo", "--db", str(db)], cwd=ROOT,
+                               capture_output=True, text=True, timeout=600)  # fmt: skip
+        if built.returncode != 0:
+            pytest.skip(f"python -m etl demo failed: {built.stderr[-500:]}")
     with read_only(db) as con:
         import kpis
 
