@@ -111,7 +111,7 @@ if outcome.status == "identical":
 confirmed = st.session_state.get(K + "confirmed", {})
 if key in confirmed:
     final, noted = confirmed[key]
-    (st.success if final.status == "accepted" else st.info)(final.message)
+    {"accepted": st.success, "identical": st.info}.get(final.status, st.error)(final.message)
     if final.status == "accepted":
         st.caption("Stored. The dashboard's figures now include it; the History page lists it."
                    + (" Your commentary was stored with it." if noted else ""))
