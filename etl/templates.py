@@ -123,7 +123,8 @@ def template_xlsx(
         sheet.write(0, j, name, head)
         sheet.set_column(j, j, max(12, len(name) + 2), text if name in ("quarter", "ward_code") else None)
         if name in refs:
-            strict = name != "directorate"  # the directorate may also be given by its short name
+            # Directorates may also be given by short name, wards by name: only warn for those.
+            strict = name not in ("directorate", "ward_code")
             sheet.data_validation(1, j, rows, j, {
                 "validate": "list", "source": refs[name], "ignore_blank": True,
                 "error_type": "stop" if strict else "warning",
