@@ -115,12 +115,16 @@ def league_table(league: pd.DataFrame, history: pd.DataFrame, trend_kpi: str) ->
 
 
 def lagging_flags(league: pd.DataFrame) -> pd.Series:
-    """Lagging: any KPI off target; where no targets are set, the bottom third by mean KPI rank."""
-    if (league["red"] > 0).any():
-        return league["red"] > 0
-    ranks = league[[k for k in LEAGUE_KPIS]].rank(ascending=True, na_option="bottom").mean(axis=1)
-    cut = max(1, len(league) // 3)
-    return ranks.rank(method="first") <= cut
+    """Lagging: the bottom third of directorates by KPIs on target minus KPIs off target (ties
+    at the cut included); where no targets are set, the bottom third by mean rank across KPIs."""
+    import math
+
+    score = (league["green"] - league["red"]).astype(float)
+    if (league["green"] + league["amber"] + league["red"]).sum() == 0:
+        score = league[list(LEAGUE_KPIS)].rank(ascending=True, na_option="bottom").mean(axis=1)
+    k = max(1, math.ceil(len(league) / 3))
+    cut = score.nsmallest(k).max()
+    return score <= cut
 
 
 def returns_table(tracker: pd.DataFrame) -> pd.DataFrame:
@@ -238,12 +242,11 @@ def data_dictionary(columns: list[tuple[str, dict, str]]) -> pd.DataFrame:
 
 
 def definitions_table() -> pd.DataFrame:
-    """Every KPI: title, pillar, unit, definition and formula."""
+    """Every KPI at a glance: title, name, pillar, unit and formula (definitions are above it)."""
     return pd.DataFrame({
         "KPI": [k.title for k in KPIS],
         "Name": [k.name for k in KPIS],
         "Pillar": [theme.label(k.pillar) for k in KPIS],
         "Unit": [k.unit for k in KPIS],
-        "Definition": [k.definition for k in KPIS],
         "Formula": [k.formula for k in KPIS],
     })

@@ -319,3 +319,14 @@ def test_comparison_table_words() -> None:
     assert table.loc["Active partnerships", "Difference"] == "3 of the council's 79"
     assert table.loc["Feedback rate", "Difference"] == "Not comparable"
 
+
+
+def test_lagging_is_the_bottom_third() -> None:
+    league = pd.DataFrame({
+        "directorate": list("ABCDEF"), "green": [5, 4, 3, 2, 1, 1], "amber": [0] * 6,
+        "red": [0, 1, 2, 3, 4, 4], "grey": [4, 4, 4, 4, 4, 4],
+        **{k: [0.1 * i for i in range(6)] for k in tables.LEAGUE_KPIS},
+    })
+    assert tables.lagging_flags(league).tolist() == [False, False, False, False, True, True]
+    no_targets = league.assign(green=0, red=0, amber=0)
+    assert tables.lagging_flags(no_targets).tolist() == [True, True, False, False, False, False]

@@ -49,7 +49,7 @@ for column, row in zip(st.columns(len(summary)), summary.itertuples(index=False)
     with column, st.container(border=True):
         st.subheader(row.pillar, anchor=False)
         st.markdown(
-            f"{row.kpis} KPIs: ✔ {row.green} on target, ▲ {row.amber} within 10%, "
+            f"{row.kpis} KPI{'s' if row.kpis != 1 else ''}: ✔ {row.green} on target, ▲ {row.amber} within 10%, "
             f"✖ {row.red} off target, ○ {row.grey} without a target or data"
         )
 st.table(tables.scorecard_table(scorecard), hide_index=True)
@@ -64,8 +64,8 @@ league_display = tables.league_table(league, data.league_history(recent), trend_
 st.caption(
     "Ordered by KPIs on target, then fewest off target, then participation. The trend column "
     f"shows participation per 1,000 residents over {len(recent)} quarters, oldest first. "
-    "'Lagging' marks directorates with a KPI off target (or, where no targets are set, the "
-    "bottom third across the KPIs)."
+    "'Lagging' marks the bottom third: fewest KPIs on target net of those off target (or, "
+    "where no targets are set, the lowest across the KPIs)."
 )
 st.table(league_display, hide_index=True)
 lagging = league_display.loc[league_display["Lagging"] == "Yes", "Directorate"].tolist()
