@@ -148,6 +148,8 @@ def require_role(*roles: str, action: str = "use this page") -> Actor:
         demo_notice()
         st.info(f"Sign in to {action}.")
         sign_in_form("auth_page")
+        if not oidc_configured():
+            st.caption("No account yet? An administrator adds one with `python -m etl add-user`.")
         st.stop()
     if roles and actor.role not in roles:
         st.warning(f"You are signed in as {actor.name} ({actor.role}); a {' or '.join(roles)} may {action}.")
