@@ -330,3 +330,21 @@ def test_lagging_is_the_bottom_third() -> None:
     assert tables.lagging_flags(league).tolist() == [False, False, False, False, True, True]
     no_targets = league.assign(green=0, red=0, amber=0)
     assert tables.lagging_flags(no_targets).tolist() == [True, True, False, False, False, False]
+
+
+def test_empty_and_missing_warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warehouse with no returns yet opens every page; a missing one says how to make it."""
+    from etl import warehouse
+
+    empty = tmp_path / "empty.duckdb"
+    warehouse.init(empty)
+    monkeypatch.setenv("LOCALISM_DB", str(empty))
+    at = _app().run()
+    assert not at.exception, at.exception
+    for page in MY_PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+    monkeypatch.setenv("LOCALISM_DB", str(tmp_path / "nowhere.duckdb"))
+    at = _app().run()
+    assert not at.exception
+    assert "python -m etl demo" in at.error[0].value

@@ -11,7 +11,7 @@ if PagesManager.uses_pages_directory:
     PagesManager.uses_pages_directory = False
     st.rerun()
 
-from dashboard import data, state, tables, theme
+from dashboard import data, exports, state, tables, theme
 from kpis import Scope
 from kpis.quarters import last_quarters
 
@@ -84,3 +84,18 @@ st.markdown(f"{received} of {len(tracker)} returns received.")
 if missing:
     st.warning("Missing: " + "; ".join(theme.md_escape(m) for m in missing))
 st.table(tables.returns_table(tracker), hide_index=True)
+
+# --- Downloads ----------------------------------------------------------------------------------
+st.header("Download")
+sheets = {
+    "KPIs": rag.drop(columns=["icon"]),
+    "Pillars": scorecard.drop(columns=["icon"]),
+    "Directorate league": league,
+    "Returns": tracker,
+}
+left, right = st.columns(2)
+left.download_button("Directorate league (CSV)", exports.to_csv_bytes(league), key="ov_csv",
+                     file_name=f"directorate league {quarter}.csv", mime="text/csv")
+right.download_button("All overview tables (Excel)", exports.to_excel_bytes(sheets), key="ov_xlsx",
+                      file_name=f"localism overview {quarter}.xlsx",
+                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
