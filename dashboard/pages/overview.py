@@ -37,7 +37,8 @@ for start in range(0, len(tiles), 3):
         with column, st.container(border=True):
             st.metric(
                 tile["title"], tile["value"], delta=tile["delta"],
-                delta_color="inverse" if tile["inverse"] else "normal", help=tile["help"],
+                delta_color="off" if tile["flat"] else "inverse" if tile["inverse"] else "normal",
+                delta_arrow="off" if tile["flat"] else "auto", help=tile["help"],
             )
             st.markdown(f"**{tile['status']}**" + (f" · {tile['target']}" if tile["target"] else ""))
 
