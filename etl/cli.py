@@ -16,7 +16,7 @@ from etl import contract as c
 from etl import warehouse
 from etl.load import Outcome, load_reference, reference, submit_return
 from etl.normalise import match_directorate, parse_quarter
-from etl.report import problems_json, problems_text
+from etl.report import problems_text
 
 EPILOG = """\
 examples:

@@ -1,8 +1,7 @@
-"""Rejection reports for people (a table grouped by line) and for other tools (JSON)."""
+"""Rejection reports for people: a terminal table grouped by file line (JSON comes from Outcome.as_dict)."""
 
 from __future__ import annotations
 
-import json
 import textwrap
 from collections.abc import Sequence
 
@@ -38,8 +37,3 @@ def problems_text(problems: Sequence[Problem], width: int = 100) -> str:
         pad = " " * (6 + 2 + col_w + 2 + val_w + 2)
         out.extend(pad + w for w in wrapped[1:])
     return "\n".join(out)
-
-
-def problems_json(problems: Sequence[Problem]) -> str:
-    """Problems as a JSON array of {line, column, value, reason}."""
-    return json.dumps([p.as_dict() for p in problems], ensure_ascii=False, indent=2)

@@ -38,7 +38,7 @@ class Context:
     directorates: frozenset[str] = field(default_factory=frozenset)
 
 
-CONTEXT: contextvars.ContextVar[Context] = contextvars.ContextVar("context", default=Context())
+CONTEXT: contextvars.ContextVar[Context] = contextvars.ContextVar("context", default=Context())  # noqa: B039 - frozen
 
 
 def _ctx() -> Context:
