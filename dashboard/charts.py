@@ -100,7 +100,8 @@ def heatmap_figure(df: pd.DataFrame, rows: str, columns: str, value: str, title:
             z=grid.to_numpy(), x=[theme.label(c) for c in grid.columns],
             y=[theme.label(r) for r in grid.index], colorscale=theme.SEQUENTIAL,
             text=grid.to_numpy(), texttemplate="%{text}", showscale=True,
-            colorbar={"title": {"text": theme.label(value)}},
+            colorbar={"title": {"text": theme.label(value)}, "tickformat": ",d",
+                      "dtick": max(1, -(-int(grid.to_numpy().max()) // 5))},
             hovertemplate="%{y}, %{x}: %{z}<extra></extra>",
         )
     )

@@ -40,7 +40,7 @@ RAG_COLOURS: dict[str, str] = {
 }
 TEXT = "#1a1a1a"
 FONT = "Source Sans Pro, Arial, sans-serif"
-TEMPLATE_NAME = "localism"
+TEMPLATE_NAME = "localism"  # pages pass theme=None to st.plotly_chart so this, not Streamlit's, applies
 
 
 def _template() -> go.layout.Template:
@@ -52,9 +52,9 @@ def _template() -> go.layout.Template:
             paper_bgcolor="#ffffff",
             plot_bgcolor="#ffffff",
             xaxis={"gridcolor": "#e5e5e5", "linecolor": "#595959", "ticks": "outside",
-                   "zerolinecolor": "#bdbdbd"},
+                   "zerolinecolor": "#bdbdbd", "automargin": True},
             yaxis={"gridcolor": "#e5e5e5", "linecolor": "#595959", "ticks": "outside",
-                   "zerolinecolor": "#bdbdbd"},
+                   "zerolinecolor": "#bdbdbd", "automargin": True},
             legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
             margin={"l": 10, "r": 10, "t": 60, "b": 10},
             hoverlabel={"font": {"family": FONT}},

@@ -169,7 +169,7 @@ def screenshot(page: Any, name: str, full_page: bool = True) -> Path:
                        .map(e => e.scrollHeight))"""
         )
         page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 12000)})
-        page.wait_for_timeout(500)
+        page.wait_for_timeout(1500)  # Plotly redraws its charts for the new size
     page.screenshot(path=str(path), full_page=full_page)
     if full_page:
         page.set_viewport_size(size)

@@ -41,7 +41,7 @@ kpi = state.url_select("KPI to chart", list(metas), key="dir_kpi", param="kpi",
 meta = metas[kpi]
 series = trend[trend["kpi"] == kpi]
 title = f"{meta.title}, {directorate}"
-st.plotly_chart(charts.trend_figure(series, title, meta.unit), key="dir_trend",
+st.plotly_chart(charts.trend_figure(series, title, meta.unit), key="dir_trend", theme=None,
                 alt=charts.describe_trend(series, title, meta.unit))
 st.caption(charts.describe_trend(series, title, meta.unit))
 with st.expander("Every KPI by quarter (table)"):
@@ -53,7 +53,7 @@ budget = data.breakdown("budget_by_mechanism", scope)
 title = f"Devolved budget by mechanism, {directorate}, {quarter}"
 st.plotly_chart(
     charts.bar_figure(budget, "mechanism", "devolved_gbp", title, "gbp", value_title="Devolved (£)"),
-    key="dir_budget", alt=charts.describe_bars(budget, "mechanism", "devolved_gbp", title, "gbp"),
+    key="dir_budget", theme=None, alt=charts.describe_bars(budget, "mechanism", "devolved_gbp", title, "gbp"),
 )
 budget_text = budget.assign(
     mechanism=budget["mechanism"].map(theme.label),
@@ -75,7 +75,7 @@ summary = (f"{title}: {int(engagement['activities'].sum())} activities, "
            + "; ".join(f"{theme.label(r.method)} at {theme.label(r.stage).lower()}: {r.activities}"
                        for r in used.sort_values("activities", ascending=False).itertuples()) + ".")
 st.plotly_chart(charts.heatmap_figure(engagement, "method", "stage", "activities", title),
-                key="dir_engagement", alt=summary)
+                key="dir_engagement", theme=None, alt=summary)
 st.caption(summary)
 st.table(
     used.assign(method=used["method"].map(theme.label), stage=used["stage"].map(theme.label))
@@ -91,7 +91,7 @@ title = f"Active partnerships by partner type, {directorate}, {quarter}"
 st.plotly_chart(
     charts.bar_figure(partners, "partner_type", "partnerships", title, "count",
                       value_title="Partnerships"),
-    key="dir_partners",
+    key="dir_partners", theme=None,
     alt=charts.describe_bars(partners, "partner_type", "partnerships", title, "count"),
 )
 st.table(

@@ -59,7 +59,7 @@ st.header(f"{meta.title} by ward")
 map_title = f"{meta.title}, {area}, {quarter}"
 st.plotly_chart(
     charts.ward_map_figure(shown, data.geojson(), kpi, map_title, meta.unit, highlight=ward or None),
-    key="nb_map", config=charts.MAP_CONFIG, alt=charts.describe_map(shown, kpi, map_title, meta.unit),
+    key="nb_map", theme=None, config=charts.MAP_CONFIG, alt=charts.describe_map(shown, kpi, map_title, meta.unit),
 )
 st.caption(charts.describe_map(shown, kpi, map_title, meta.unit))
 with st.expander("Every ward on the map (table)"):
@@ -132,7 +132,7 @@ if equality["low_base"].any():
     st.info("Some dimensions have fewer than 30 participants with a known group (a low base): "
             "differences may be chance.")
 title = f"Representation by group, {place or 'whole council'}, {quarter}"
-st.plotly_chart(charts.representation_figure(equality, UNDER_REPRESENTED_RATIO), key="nb_repr",
+st.plotly_chart(charts.representation_figure(equality, UNDER_REPRESENTED_RATIO), key="nb_repr", theme=None,
                 alt=charts.describe_representation(equality, UNDER_REPRESENTED_RATIO))
 representation = tables.representation_table(equality, suppress=bool(ward))
 st.table(representation, hide_index=True)
