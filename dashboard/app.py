@@ -15,7 +15,7 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts dashboard/ on the path, no
 
 import streamlit as st  # noqa: E402
 
-from dashboard import data, state, theme  # noqa: E402,F401  (theme registers the Plotly template)
+from dashboard import auth, data, state, theme  # noqa: E402,F401  (theme registers the Plotly template)
 from etl.warehouse import WarehouseError  # noqa: E402
 
 PAGES = Path(__file__).resolve().parent / "pages"
@@ -28,12 +28,6 @@ st.set_page_config(
 )
 
 
-def _optional(file: str, title: str, icon: str) -> list[st.Page]:
-    """A page written elsewhere, listed only once its file exists (so the app runs before it)."""
-    path = PAGES / file
-    return [st.Page(path, title=title, icon=icon)] if path.exists() else []
-
-
 navigation = {
     "Council": [
         st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
@@ -43,22 +37,19 @@ navigation = {
         st.Page(PAGES / "methods.py", title="Data and methods", icon=":material/menu_book:"),
     ],
     "Directorate leads": [
-        *_optional("submit.py", "Submit a return", ":material/upload_file:"),
-        *_optional("history.py", "Submission history", ":material/history:"),
+        st.Page(PAGES / "submit.py", title="Submit a return", icon=":material/upload_file:"),
+        st.Page(PAGES / "history.py", title="Submission history", icon=":material/history:"),
     ],
-    "Administration": _optional("admin.py", "Administration", ":material/admin_panel_settings:"),
+    "Administration": [
+        st.Page(PAGES / "admin.py", title="Administration", icon=":material/admin_panel_settings:"),
+    ],
 }
-page = st.navigation({section: pages for section, pages in navigation.items() if pages})
+page = st.navigation(navigation)
 
-# Sign-in widget: dashboard/auth.py is written by another engineer and may not exist yet. When it
-# does and defines render_sidebar(), it draws the sign-in state in the sidebar; until then the
-# council pages (which are public) work without it.
-try:
-    from dashboard import auth as _auth
-except ImportError:
-    _auth = None
-if _auth is not None and callable(getattr(_auth, "render_sidebar", None)):
-    _auth.render_sidebar()
+auth.render_sidebar()
+# Whether reading needs sign-in is the council's setting (LOCALISM_REQUIRE_SIGNIN); submitting and
+# administration always need it, and their pages check the role themselves.
+auth.require_viewer()
 
 try:
     quarters = data.quarters()

@@ -354,3 +354,14 @@ def test_empty_and_missing_warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyP
     at = _app().run()
     assert not at.exception
     assert "python -m etl demo" in at.error[0].value
+
+
+def test_council_setting_puts_the_whole_dashboard_behind_sign_in(warehouse_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCALISM_REQUIRE_SIGNIN", "1")
+    at = _app().run()
+    assert not at.exception, at.exception
+    assert not at.metric  # no figures before sign-in
+    assert any("needs sign-in" in i.value for i in at.info)
+    at.session_state["auth_actor"] = {"name": "Councillor Viewer", "role": "viewer", "directorates": []}
+    at.run()
+    assert len(at.metric) >= 9  # the overview's KPI tiles
