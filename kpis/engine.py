@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from etl.contract import GROUP_LABELS, KPI_NAMES, MECHANISMS, METHODS, PARTNER_TYPES, STAGES
+from etl.contract import ARRANGEMENTS, GROUP_LABELS, KPI_NAMES, MECHANISMS, METHODS, PARTNER_TYPES, STAGES
 from kpis import methodology as m
 from kpis.quarters import (
     financial_year,
@@ -50,7 +50,6 @@ _CONSTANTS: dict[str, Any] = {
     "mechanisms": list(MECHANISMS),
     "methods": list(METHODS),
     "stages": list(STAGES),
-    "partner_types": list(PARTNER_TYPES),
     "fallback_kpis": [k.name for k in m.KPIS if k.falls_back_to_council_target],
 }
 
@@ -413,7 +412,16 @@ def engagement_by_method_stage(con: duckdb.DuckDBPyConnection, scope: Scope) -> 
 
 def partnerships_by_type(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     """Distinct partnerships by partner type: how many, new, asset transfers, annual value."""
-    return run_sql(con, "partnerships_by_type.sql", **_filters(scope))
+    frame = run_sql(con, "partnerships_by_type.sql", group_by="partner_type",
+                    categories=list(PARTNER_TYPES), **_filters(scope))
+    return frame.rename(columns={"category": "partner_type"})
+
+
+def partnerships_by_arrangement(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    """Distinct partnerships by arrangement: how many, new, asset transfers, annual value."""
+    frame = run_sql(con, "partnerships_by_type.sql", group_by="arrangement",
+                    categories=list(ARRANGEMENTS), **_filters(scope))
+    return frame.rename(columns={"category": "arrangement"})
 
 
 def _filters(scope: Scope) -> dict[str, Any]:

@@ -315,10 +315,23 @@ def test_partnerships_by_type(con):
     assert frame.loc["community_business", "cat_long_lease"] == 0
 
 
+def test_partnerships_by_arrangement(con):
+    frame = kpis.partnerships_by_arrangement(con, Scope((Q,))).set_index("arrangement")
+    # Place P1 coproduction; Place P2 (30y), Place P3 (10y) and ASC P1 (25y) asset transfers.
+    assert frame.index.tolist() == ["community_asset_transfer", "service_delivery", "coproduction",
+                                    "grant_funding", "neighbourhood_governance", "other"]
+    assert frame.loc["community_asset_transfer", ["partnerships", "new_partnerships", "cat_long_lease"]].tolist() == [3, 2, 2]
+    assert frame.loc["coproduction", "partnerships"] == 1
+    assert frame.loc["grant_funding", "partnerships"] == 0
+
+
 # Every SQL file is executed ----------------------------------------------------------------------
 
 _PARAMS = Scope((Q,)).params()
-_EXTRA = {"targets.sql": {"financial_year": "2025-26", "directorate": None}}
+_EXTRA = {
+    "targets.sql": {"financial_year": "2025-26", "directorate": None},
+    "partnerships_by_type.sql": {"group_by": "arrangement", "categories": ["coproduction"]},
+}
 
 
 @pytest.mark.parametrize("name", sql_files())

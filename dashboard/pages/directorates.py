@@ -85,24 +85,28 @@ st.table(
 )
 
 # --- Partnerships ---------------------------------------------------------------------------------
-st.header("Partnerships by type")
-partners = data.breakdown("partnerships_by_type", scope)
-title = f"Active partnerships by partner type, {directorate}, {quarter}"
-st.plotly_chart(
-    charts.bar_figure(partners, "partner_type", "partnerships", title, "count",
-                      value_title="Partnerships"),
-    key="dir_partners", theme=None,
-    alt=charts.describe_bars(partners, "partner_type", "partnerships", title, "count"),
-)
-st.table(
-    partners.assign(partner_type=partners["partner_type"].map(theme.label),
-                    annual_value_gbp=partners["annual_value_gbp"].map(theme.fmt_gbp))
-    .rename(columns={"partner_type": "Partner type", "partnerships": "Active",
-                     "new_partnerships": "New this quarter", "cat_partnerships": "Asset transfers",
-                     "cat_long_lease": "Asset transfers on 25+ year leases",
-                     "annual_value_gbp": "Annual value"}),
-    hide_index=True,
-)
+for column, heading, breakdown in (
+    ("partner_type", "Partner type", "partnerships_by_type"),
+    ("arrangement", "Arrangement", "partnerships_by_arrangement"),
+):
+    st.header(f"Partnerships by {heading.lower()}")
+    partners = data.breakdown(breakdown, scope)
+    title = f"Active partnerships by {heading.lower()}, {directorate}, {quarter}"
+    st.plotly_chart(
+        charts.bar_figure(partners, column, "partnerships", title, "count",
+                          value_title="Partnerships"),
+        key=f"dir_partners_{column}", theme=None,
+        alt=charts.describe_bars(partners, column, "partnerships", title, "count"),
+    )
+    st.table(
+        partners.assign(**{column: partners[column].map(theme.label),
+                           "annual_value_gbp": partners["annual_value_gbp"].map(theme.fmt_gbp)})
+        .rename(columns={column: heading, "partnerships": "Active",
+                         "new_partnerships": "New this quarter", "cat_partnerships": "Asset transfers",
+                         "cat_long_lease": "Asset transfers on 25+ year leases",
+                         "annual_value_gbp": "Annual value"}),
+        hide_index=True,
+    )
 
 # --- Commentary -----------------------------------------------------------------------------------
 st.header("Lead's commentary")

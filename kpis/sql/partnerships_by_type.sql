@@ -1,7 +1,8 @@
--- Distinct partnerships in scope by partner type (every type, data or not): how many, how many
--- new, how many community asset transfers (and on long leases), and their annual value.
+-- Distinct partnerships in scope by partner type or by arrangement (every category, data or not):
+-- how many, how many new, how many community asset transfers (and on long leases), annual value.
 -- Parameters: $quarters, $directorates, $neighbourhoods, $wards (VARCHAR[]; an empty filter
--- list means no filter), $partner_types (VARCHAR[], etl.contract order), $long_lease_years (25).
+-- list means no filter), $group_by ('partner_type' | 'arrangement'), $categories (VARCHAR[]: the
+-- contract's values of that column, in order), $long_lease_years (25).
 WITH
 scope_wards AS (
     SELECT ward_code
@@ -28,11 +29,11 @@ distinct_partnerships AS (  -- once each, as its latest register in scope says
         PARTITION BY directorate, partnership_id ORDER BY quarter DESC, line_no
     ) = 1
 ),
-types AS (
-    SELECT unnest($partner_types) AS partner_type, generate_subscripts($partner_types, 1) AS position
+categories AS (
+    SELECT unnest($categories) AS category, generate_subscripts($categories, 1) AS position
 ),
 counts AS (
-    SELECT partner_type,
+    SELECT CASE $group_by WHEN 'arrangement' THEN arrangement ELSE partner_type END AS category,
         count(*) AS partnerships,
         count(*) FILTER (WHERE list_contains($quarters, start_quarter)) AS new_partnerships,
         count(*) FILTER (WHERE arrangement = 'community_asset_transfer') AS cat_partnerships,
@@ -41,15 +42,15 @@ counts AS (
         ) AS cat_long_lease,
         sum(CAST(annual_value_gbp AS DOUBLE)) AS annual_value_gbp
     FROM distinct_partnerships
-    GROUP BY partner_type
+    GROUP BY category
 )
 SELECT
-    t.partner_type,
+    t.category,
     CAST(coalesce(c.partnerships, 0) AS BIGINT) AS partnerships,
     CAST(coalesce(c.new_partnerships, 0) AS BIGINT) AS new_partnerships,
     CAST(coalesce(c.cat_partnerships, 0) AS BIGINT) AS cat_partnerships,
     CAST(coalesce(c.cat_long_lease, 0) AS BIGINT) AS cat_long_lease,
     coalesce(c.annual_value_gbp, 0) AS annual_value_gbp
-FROM types AS t
-LEFT JOIN counts AS c USING (partner_type)
+FROM categories AS t
+LEFT JOIN counts AS c USING (category)
 ORDER BY t.position;
