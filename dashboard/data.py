@@ -161,6 +161,7 @@ _BREAKDOWNS = {
     "budget_by_mechanism": kpis.budget_by_mechanism,
     "engagement_by_method_stage": kpis.engagement_by_method_stage,
     "partnerships_by_type": kpis.partnerships_by_type,
+    "partnerships_by_arrangement": kpis.partnerships_by_arrangement,
 }
 
 
