@@ -333,8 +333,13 @@ def _tabular_reference(
             checked.problems.append(Problem(int(line), "ward_name", str(checked.frame.at[line, "ward_name"]),
                                             "is the same ward name as another row (ignoring case and spaces)"))
     warnings: list[str] = []
+    if frame.empty and kind in ("wards", "directorates") and not checked.problems:
+        # Loading it would remove every ward or directorate the returns are checked against.
+        checked.problems.append(Problem(None, None, None, f"The {kind} file has a header but no rows."))
+    if frame.empty and kind == "targets":
+        warnings.append("The targets file has no rows: every KPI now shows 'No target' (grey).")
     if kind == "wards" and not checked.problems:
-        warnings = _ward_warnings(con, frame)
+        warnings.extend(_ward_warnings(con, frame))
     return frame, checked.problems, warnings
 
 

@@ -111,3 +111,22 @@ def test_boundaries_in_british_national_grid_are_rejected(council):
            "geometry": {"type": "Polygon", "coordinates": [[[350000, 400000], [351000, 400000], [350000, 401000], [350000, 400000]]]}}]}
     out = load_reference(council, kind="boundaries", content=json.dumps(doc).encode(), file_name="b.geojson", user="admin")
     assert out.status == "rejected" and "longitude/latitude" in out.problems[0].reason
+
+
+@pytest.mark.parametrize("kind", ["wards", "directorates"])
+def test_a_header_only_wards_or_directorates_file_is_rejected(council, kind):
+    header = {"wards": "ward_code,ward_name,neighbourhood,population_total," + ",".join(
+        f"pop_{g}" for g in ("age_16_24", "age_25_44", "age_45_64", "age_65_plus", "female", "male",
+                             "ethnicity_white", "ethnicity_asian", "ethnicity_black", "ethnicity_mixed",
+                             "ethnicity_other", "disabled", "not_disabled")) + "\n",
+              "directorates": "directorate,short_name\n"}[kind]
+    out = load_reference(council, kind=kind, content=header.encode(), file_name="x.csv", user="admin")
+    assert out.status == "rejected" and "no rows" in out.problems[0].reason
+    assert rows(council, f"SELECT count(*) FROM {kind}")[0][0] > 0  # nothing removed
+
+
+def test_a_header_only_targets_file_is_loaded_with_a_warning(council):
+    out = load_reference(council, kind="targets", content=b"kpi,directorate,financial_year,target,direction\n",
+                         file_name="t.csv", user="admin")
+    assert out.ok and "No target" in out.warnings[0]
+    assert rows(council, "SELECT count(*) FROM targets") == [(0,)]
