@@ -36,7 +36,7 @@ def headline_rows(rag: pd.DataFrame, trend: pd.DataFrame, quarter: str) -> list[
                 "title": k.title,
                 "value": theme.fmt_kpi(r.value, k.unit),
                 "delta": f"{delta} on last quarter" if delta else None,
-                "flat": bool(delta) and delta.lstrip("+-").rstrip(" p").strip("0.") == "",
+                "flat": bool(delta) and delta[0] not in "+-",  # rounds to no change: no arrow
                 "inverse": r.direction == "lower_is_better",
                 "status": status_text(r.icon, r.label),
                 "target": (f"Target {theme.fmt_kpi(r.target, k.unit)}"

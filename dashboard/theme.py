@@ -120,12 +120,15 @@ def fmt_change(value: Any, unit: str) -> str | None:
         return None
     v = float(value)
     if unit == "share":
-        return f"{100 * v:+.1f} pp"
-    if unit == "rate":
-        return f"{v:+,.1f}"
-    if unit == "count":
-        return f"{round(v):+,}"
-    return f"{v:+.2f}"
+        text = f"{100 * v:+.1f} pp"
+    elif unit == "rate":
+        text = f"{v:+,.1f}"
+    elif unit == "count":
+        text = f"{round(v):+,}"
+    else:
+        text = f"{v:+.2f}"
+    # A change that rounds to nothing has no sign: "0.00", never "-0.00".
+    return text[1:] if not any(ch in "123456789" for ch in text) else text
 
 
 def unit_suffix(unit: str) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from etl import warehouse
-from etl.load import store_reference, store_return
+from etl.load import store_deadline, store_reference, store_return
 from etl.normalise import quarter_bounds
 
 SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
@@ -21,10 +21,14 @@ REFERENCE_FILES = {
 }
 
 
+DEADLINE_AFTER = dt.timedelta(weeks=6)
+
+
 def _received(quarter: str, order: int) -> dt.datetime:
-    """A plausible arrival time: a few weeks after the quarter ends, in manifest order."""
+    """A plausible arrival time: two to five weeks after the quarter ends, in office hours."""
     _, end = quarter_bounds(quarter)
-    return dt.datetime.combine(end, dt.time(9, 0)) + dt.timedelta(days=14 + order % 20, minutes=37 * order)
+    day = end + dt.timedelta(days=14 + order % 20)
+    return dt.datetime.combine(day, dt.time(9 + order % 8, (order * 17) % 60))
 
 
 def build_demo(db: str | Path, sample: Path = SAMPLE_DATA, progress: Callable[[str], None] = lambda _: None) -> str:
@@ -49,6 +53,10 @@ def build_demo(db: str | Path, sample: Path = SAMPLE_DATA, progress: Callable[[s
                                       user="Demo administrator", received_at=setup_time)
                 if not out.ok:
                     raise warehouse.WarehouseError(f"demo {kind} did not load: {out.message} {out.problems[:3]}")
+            for quarter in sorted({row["quarter"] for row in rows}):
+                # Returns are due six weeks after the quarter ends.
+                store_deadline(con, quarter=quarter, due=quarter_bounds(quarter)[1] + DEADLINE_AFTER,
+                               user="Demo administrator")
             for order, row in enumerate(rows):
                 path = sample / row["file"]
                 out = store_return(con, return_type=row["return"], directorate=row["directorate"],

@@ -430,5 +430,10 @@ def write_commentary(con: duckdb.DuckDBPyConnection, *, directorate: str, quarte
 def set_deadline(db: str | Path, *, quarter: str, due: dt.date, user: str) -> None:
     """Set (or move) the submission deadline of a quarter."""
     with warehouse.write(db) as con:
-        con.execute("INSERT OR REPLACE INTO deadlines VALUES (?, ?)", [quarter, due])
-        audit(con, user, "deadline", f"{quarter} due {due.isoformat()}")
+        store_deadline(con, quarter=quarter, due=due, user=user)
+
+
+def store_deadline(con: duckdb.DuckDBPyConnection, *, quarter: str, due: dt.date, user: str) -> None:
+    """`set_deadline` inside an already open warehouse write."""
+    con.execute("INSERT OR REPLACE INTO deadlines VALUES (?, ?)", [quarter, due])
+    audit(con, user, "deadline", f"{quarter} due {due.isoformat()}")

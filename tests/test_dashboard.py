@@ -303,6 +303,8 @@ def test_formats_are_british() -> None:
     assert theme.fmt_kpi(float("nan"), "rate") == "No data"
     assert theme.fmt_change(0.023, "share") == "+2.3 pp"
     assert theme.fmt_change(-3, "count") == "-3"
+    assert theme.fmt_change(-0.001, "index") == "0.00"  # rounds to nothing: no sign, no arrow
+    assert theme.fmt_change(0.0004, "share") == "0.0 pp"
     assert theme.md_escape("**x** <b>") == "\\*\\*x\\*\\* \\<b\\>"
 
 
