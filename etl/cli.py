@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TextIO
 
 from etl import contract as c
 from etl import warehouse
@@ -128,21 +129,30 @@ def _user(value: str | None) -> str:
 
 
 class _Progress:
-    """A one-line progress display on a terminal; silent when output is redirected."""
+    """A progress bar on a terminal (stages of a load, with elapsed time); silent when redirected."""
 
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
+    STAGES = ("reading and checking", "storing", "saving the warehouse")
+    WIDTH = 24
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
         self.started = time.monotonic()
+        self.step = 0
 
     def __call__(self, stage: str) -> None:
+        self.step = next((i + 1 for i, s in enumerate(self.STAGES) if stage.startswith(s)), self.step + 1)
         if self.tty:
-            sys.stderr.write(f"\r\033[K[{time.monotonic() - self.started:5.1f}s] {stage}…")
-            sys.stderr.flush()
+            filled = self.WIDTH * (self.step - 1) // len(self.STAGES)
+            bar = "#" * filled + "-" * (self.WIDTH - filled)
+            elapsed = time.monotonic() - self.started
+            self.stream.write(f"\r\033[K[{bar}] {stage}… {elapsed:.1f}s")
+            self.stream.flush()
 
     def done(self) -> None:
         if self.tty:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
+            self.stream.write("\r\033[K")
+            self.stream.flush()
 
 
 def _print_outcome(outcome: Outcome, fmt: str) -> None:

@@ -252,6 +252,7 @@ def store_return(
         msg += f" It replaces submission {superseded}, which stays in the history."
         con.execute("UPDATE submissions SET message = ? WHERE submission_id = ?", [msg, sid])
     audit(con, user, "accepted", f"{return_type} {directorate} {quarter} #{sid}", received_at)
+    progress("saving the warehouse")
     if before_commit:
         before_commit(con)
     return Outcome("accepted", msg, sid, rows, superseded=superseded)

@@ -363,7 +363,7 @@ class TargetsReference(pa.DataFrameModel):
             m = re.fullmatch(r"(\d{4})-(\d{2})", v)
             return bool(m) and (int(m.group(1)) + 1) % 100 == int(m.group(2))
 
-        return s.isna() | s.map(lambda v: ok(v) if isinstance(v, str) else False)
+        return s.map(lambda v: ok(v) if isinstance(v, str) else True).astype(bool)  # blank: checked elsewhere
 
     @pa.dataframe_check(error="target|is a share, so it must be a fraction between 0 and 1 (0.25 = 25%)")
     def _share_fraction(cls, df: pd.DataFrame) -> Series[bool]:

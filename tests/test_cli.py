@@ -112,3 +112,27 @@ def test_demo_command_builds_the_whole_history(demo_db: Path):
     assert superseded == 1  # the resubmitted budget return
     assert refs == (24, 6, 24, True)
     assert len(quarters) == 8 and quarters[0] == "2024-25 Q1" and quarters[-1] == "2025-26 Q4"
+
+
+def test_progress_bar_draws_on_a_terminal_and_stays_quiet_otherwise():
+    import io
+
+    from etl.cli import _Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    bar = _Progress(screen)
+    bar("reading and checking")
+    bar("storing 1,000 rows")
+    bar.done()
+    drawn = screen.getvalue()
+    assert "[------------------------] reading and checking" in drawn
+    assert "[########----------------] storing 1,000 rows" in drawn
+    piped = io.StringIO()
+    quiet = _Progress(piped)
+    quiet("reading and checking")
+    quiet.done()
+    assert piped.getvalue() == ""
