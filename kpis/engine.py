@@ -111,16 +111,20 @@ _PARAM = re.compile(r"\$([A-Za-z_]\w*)")
 _COMMENT = re.compile(r"--[^\n]*")
 
 
+_INCLUDE = re.compile(r"^-- @include (\S+\.sql).*$", re.MULTILINE)
+
+
 @cache
 def load_sql(name: str) -> tuple[str, frozenset[str]]:
-    """The text of kpis/sql/<name> and the parameter names it binds."""
+    """The text of kpis/sql/<name>, with its `-- @include` fragments, and the parameters it binds."""
     text = (SQL_DIR / name).read_text(encoding="utf-8")
+    text = _INCLUDE.sub(lambda m: (SQL_DIR / m.group(1)).read_text(encoding="utf-8"), text)
     return text, frozenset(_PARAM.findall(_COMMENT.sub("", text)))
 
 
 def sql_files() -> list[str]:
-    """Every query file in kpis/sql, by name."""
-    return sorted(p.name for p in SQL_DIR.glob("*.sql"))
+    """Every query file in kpis/sql, by name (fragments, named with a leading _, are included)."""
+    return sorted(p.name for p in SQL_DIR.glob("*.sql") if not p.name.startswith("_"))
 
 
 def run_sql(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.DataFrame:
