@@ -1,4 +1,4 @@
-"""Cached reads for the pages: thin wrappers around `kpis` (and a few reference look-ups).
+"""Cached reads for the pages: thin wrappers around `kpis` and `etl.queries`.
 
 Every cached function takes the warehouse path and `reader.version` as its first arguments, so a
 load from another process (which swaps in a new file) changes the cache key and the next
@@ -8,7 +8,9 @@ which fill in those two arguments; pages never see a connection.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 import kpis
-from etl import warehouse
+from etl import access, load, queries, warehouse
 from kpis.methodology import KPI_BY_NAME, KPIS
 
 TTL = "1h"  # a safety net only: the version key already refreshes after every load
@@ -177,66 +179,46 @@ def breakdown(name: str, scope: kpis.Scope) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------
-# Reference look-ups and the submission log.
-#
-# kpis and etl expose no read functions for these yet, so they are the one place the dashboard
-# runs its own (fixed, parameterised, read-only) queries. Pages never see SQL; when kpis/etl
-# grow equivalents, replace the bodies below and nothing else changes.
-
-_QUERIES: dict[str, str] = {
-    "wards": (
-        "SELECT ward_code, ward_name, neighbourhood, population_total, imd_decile "
-        "FROM wards ORDER BY neighbourhood, ward_name"
-    ),
-    "directorates": "SELECT directorate, short_name FROM directorates ORDER BY directorate",
-    "boundaries": "SELECT ward_code, geometry FROM boundaries ORDER BY ward_code",
-    "returns": (
-        "SELECT d.directorate, t.return_type, s.received_at, s.user_name, s.file_name, "
-        "s.row_count "
-        "FROM directorates AS d "
-        "CROSS JOIN (SELECT unnest($return_types) AS return_type) AS t "
-        "LEFT JOIN current_submissions AS s "
-        "  ON s.directorate = d.directorate AND s.return_type = t.return_type "
-        " AND s.quarter = $quarter "
-        "ORDER BY d.directorate, t.return_type"
-    ),
-    "last_accepted": (
-        "SELECT max(received_at) AS received_at FROM submissions WHERE outcome = 'accepted'"
-    ),
-    "commentary": (
-        "SELECT directorate, quarter, user_name, written_at, body FROM commentary "
-        "WHERE quarter = $quarter AND directorate = $directorate "
-        "ORDER BY written_at DESC LIMIT 1"
-    ),
-}
+# Reference look-ups, the submission log, deadlines and commentary (cached calls into etl.queries)
 
 
 @st.cache_data(ttl=TTL, max_entries=ROWS, show_spinner=False)
-def _lookup(db: str, version: str, name: str, params: tuple[tuple[str, Any], ...]) -> pd.DataFrame:
-    """Run one of the fixed queries above with bound parameters."""
-    return _reader(db).query_df(_QUERIES[name], {k: list(v) if isinstance(v, tuple) else v
-                                                 for k, v in params})
+def _query(db: str, version: str, name: str, args: tuple[Any, ...]) -> Any:
+    """Run etl.queries.<name>(cursor, *args) on the shared reader."""
+    with _reader(db).cursor() as cur:
+        return getattr(queries, name)(cur, *args)
 
 
-def _lookup_now(name: str, **params: Any) -> pd.DataFrame:
-    return _lookup(*_key(), name, tuple(sorted(params.items())))
+def _query_now(name: str, *args: Any) -> Any:
+    return _query(*_key(), name, args)
 
 
 def wards() -> pd.DataFrame:
     """ward_code, ward_name, neighbourhood, population_total, imd_decile."""
-    return _lookup_now("wards")
+    return _query_now("wards")
 
 
 def directorates() -> list[str]:
     """Directorate names in display spelling."""
-    return _lookup_now("directorates")["directorate"].tolist()
+    return _query_now("directorates")["directorate"].tolist()
+
+
+@st.cache_data(ttl=TTL, max_entries=ROWS, show_spinner=False)
+def _visible(db: str, version: str, actor: access.Actor | None) -> list[str]:
+    with _reader(db).cursor() as cur:
+        return access.visible_directorates(actor, load.reference(cur))
+
+
+def visible_directorates(actor: access.Actor | None) -> list[str]:
+    """Directorates whose submissions the actor may see (a lead's own; all for viewer and admin)."""
+    return _visible(*_key(), actor)
 
 
 @st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
 def _geojson(db: str, version: str) -> dict[str, Any]:
     from dashboard.charts import normalise_geojson
 
-    return normalise_geojson(_lookup(db, version, "boundaries", ()))
+    return normalise_geojson(_query(db, version, "boundaries", ()))
 
 
 def geojson() -> dict[str, Any]:
@@ -244,23 +226,59 @@ def geojson() -> dict[str, Any]:
     return _geojson(*_key())
 
 
-def returns_tracker(quarter: str) -> pd.DataFrame:
-    """Every directorate x return type for a quarter: when it was received (NaT = missing)."""
-    from etl.contract import RETURN_TYPES
-
-    return _lookup_now("returns", quarter=quarter, return_types=tuple(RETURN_TYPES))
+def returns_tracker(quarter: str, directorates: Sequence[str] | None = None,
+                    today: dt.date | None = None) -> pd.DataFrame:
+    """Every directorate (or those given) x return type for a quarter: received when and from whom
+    (NaT = not yet), status received / missing / overdue against the quarter's deadline."""
+    chosen = None if directorates is None else tuple(directorates)
+    return _query_now("returns_tracker", quarter, today or dt.date.today(), chosen)
 
 
 def last_updated() -> pd.Timestamp | None:
     """Time of the latest accepted submission (returns or reference), or None."""
-    value = _lookup_now("last_accepted")["received_at"].iloc[0]
-    return None if pd.isna(value) else pd.Timestamp(value)
+    return _query_now("last_accepted_at")
 
 
 def commentary(quarter: str, directorate: str) -> dict[str, Any] | None:
-    """The newest commentary for a directorate and quarter, or None."""
-    frame = _lookup_now("commentary", quarter=quarter, directorate=directorate)
-    return None if frame.empty else frame.iloc[0].to_dict()
+    """The newest commentary for a directorate and quarter (body, who, when), or None."""
+    return _query_now("latest_commentary", directorate, quarter)
+
+
+def submission_history(directorates: Sequence[str] | None = None) -> pd.DataFrame:
+    """Every return submission for some directorates (None = all), newest first, with its state."""
+    return _query_now("submission_history", None if directorates is None else tuple(directorates))
+
+
+def reference_history() -> pd.DataFrame:
+    """Every reference-data load, newest first."""
+    return _query_now("reference_history")
+
+
+def archived_file(submission_id: int) -> tuple[str, bytes] | None:
+    """(file name, original bytes) of a submission; not cached (files can be large)."""
+    with reader().cursor() as cur:
+        return queries.archived_file(cur, submission_id)
+
+
+def audit_log() -> pd.DataFrame:
+    """The audit log of every write, newest first."""
+    return _query_now("audit_log")
+
+
+def deadlines() -> pd.DataFrame:
+    """Deadline per quarter: quarter, due_date."""
+    return _query_now("deadlines")
+
+
+def deadline_of(quarter: str) -> dt.date | None:
+    """The deadline set for a quarter, if any."""
+    return _query_now("deadline_of", quarter)
+
+
+def default_quarter(today: dt.date | None = None) -> str:
+    """The quarter a lead most likely sends now (the last one ended, or the one before while its
+    deadline has not passed)."""
+    return queries.default_quarter(today, deadline_for=deadline_of)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl import access, warehouse
+from etl import access, queries, warehouse
 from etl.access import Actor
 from etl.load import Outcome
 from etl.read import ReadError, read_table
@@ -154,6 +154,12 @@ def _kpis(db: str | Path, directorate: str, quarter: str) -> dict[str, object]:
         return kpis.kpi_values(con, kpis.Scope((quarter,), directorates=(directorate,)))
 
 
+def _stored_rows(copy: Path, return_type: str, submission_id: int) -> pd.DataFrame:
+    """The rows a dry run stored in its private copy (which the shared reader never sees)."""
+    with warehouse.read_only(copy) as con:
+        return queries.submission_rows(con, return_type, submission_id)
+
+
 def preview(actor: Actor, db: str | Path, *, return_type: str, directorate: str, quarter: str,
             content: bytes, file_name: str) -> Preview:
     """Dry-run the upload on a private copy; for an accepted one, the rows and the KPIs before/after."""
@@ -162,7 +168,7 @@ def preview(actor: Actor, db: str | Path, *, return_type: str, directorate: str,
         result = Preview(outcome)
         if outcome.status != "accepted" or outcome.submission_id is None:
             return result
-        result.rows = access.submission_rows(copy, return_type, outcome.submission_id)
+        result.rows = _stored_rows(copy, return_type, outcome.submission_id)
         canonical = access.resolve_directorate(db, directorate)
         try:
             before, after = _kpis(db, canonical, quarter), _kpis(copy, canonical, quarter)

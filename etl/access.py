@@ -1,5 +1,8 @@
-"""Who may do what: accounts, roles, the authorised write path, and the read-only queries the
-submission, history and administration pages need.
+"""Who may do what: accounts, roles and the authorised write path.
+
+The read-only queries the submission, history and administration pages show (history, audit
+log, deadlines, the returns tracker...) are in `etl.queries`; the app runs them through
+`dashboard/data.py` on its one shared connection.
 
 Roles
 -----
@@ -36,13 +39,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from etl import contract as c
 from etl import load, warehouse
-from etl.normalise import match_directorate, quarter_of_date, shift_quarter, text_key
+from etl.normalise import match_directorate, text_key
 
 ROLES: tuple[str, ...] = ("viewer", "lead", "admin")
 ROLE_DESCRIPTIONS: dict[str, str] = {
@@ -370,7 +371,8 @@ def all_accounts(path: str | Path | None = None, db: str | Path | None = None) -
         names = {a.name for a in accounts}
         dirs: list[tuple[str, str | None]] = []
         with contextlib.suppress(warehouse.WarehouseError):
-            dirs = list(directorates(db or warehouse.default_db_path()).itertuples(index=False, name=None))
+            ref = _reference(db or warehouse.default_db_path())
+            dirs = list(zip(ref.directorates, ref.short_names, strict=True))
         accounts += [a for a in demo_accounts(dirs) if a.name not in names]
     return accounts
 
@@ -399,144 +401,21 @@ def actor_for_email(email: str | None, path: str | Path | None = None, name: str
 
 
 # ---------------------------------------------------------------------------------------------
-# Read-only queries (history, audit, files, deadlines, the returns tracker)
+# What a role may see (the read-only queries themselves are in etl/queries.py)
 
 
-def _df(db: str | Path, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
-    with warehouse.read_only(db) as con:
-        return warehouse.query_df(con, sql, params)
+def visible_directorates(actor: Actor | None, ref: load.Reference | str | Path) -> list[str]:
+    """Directorates whose history the actor may see: a lead's own; everyone's for viewer and admin.
 
-
-def directorates(db: str | Path) -> pd.DataFrame:
-    """Directorates of the council: directorate, short_name."""
-    return _df(db, "SELECT directorate, short_name FROM directorates ORDER BY directorate")
-
-
-def visible_directorates(actor: Actor | None, db: str | Path) -> list[str]:
-    """Directorates whose history the actor may see: a lead's own; everyone's for viewer and admin."""
-    names = directorates(db)["directorate"].tolist()
+    `ref` is the reference already read (the app reads it on its shared connection) or a
+    warehouse path.
+    """
+    if not isinstance(ref, load.Reference):
+        ref = _reference(ref)
+    names = list(ref.directorates)
     if actor is None:
         return []
     if actor.role == "lead":
-        ref = _reference(db)
         mine = _directorate_keys(actor.directorates, ref)
         return [d for d in names if d in mine]
     return names
-
-
-def submission_history(db: str | Path, directorates_: Sequence[str] | None = None) -> pd.DataFrame:
-    """Every return submission (newest first) for some directorates (None = all), with its state."""
-    sql = """
-        SELECT submission_id AS id, return_type AS "return", directorate, quarter, outcome AS status,
-               user_name AS "who", received_at AS "when", file_name AS file, row_count AS rows,
-               problem_count AS problems,
-               CASE WHEN outcome <> 'accepted' THEN ''
-                    WHEN superseded_by IS NULL THEN 'current'
-                    ELSE 'superseded by #' || superseded_by END AS state,
-               sha256, message
-        FROM submissions
-        WHERE return_type IN ('budget', 'engagement', 'partnerships')
-          AND (? OR list_contains(?, directorate))
-        ORDER BY received_at DESC, submission_id DESC
-    """
-    every = directorates_ is None
-    return _df(db, sql, [every, list(directorates_ or [])])
-
-
-def reference_history(db: str | Path) -> pd.DataFrame:
-    """Every reference-data load, newest first."""
-    return _df(db, """
-        SELECT submission_id AS id, replace(return_type, 'reference:', '') AS kind, outcome AS status,
-               user_name AS "who", received_at AS "when", file_name AS file, row_count AS rows,
-               problem_count AS problems, sha256, message
-        FROM submissions WHERE return_type LIKE 'reference:%'
-        ORDER BY received_at DESC, submission_id DESC
-    """)
-
-
-def archived_file(db: str | Path, submission_id: int) -> tuple[str, bytes] | None:
-    """(file name, original bytes) of a submission, from the archive."""
-    with warehouse.read_only(db) as con:
-        row = con.execute(
-            "SELECT s.file_name, f.content FROM submissions s JOIN files f USING (sha256) WHERE s.submission_id = ?",
-            [int(submission_id)],
-        ).fetchone()
-    return (str(row[0]), bytes(row[1])) if row else None
-
-
-def submission_rows(db: str | Path, return_type: str, submission_id: int) -> pd.DataFrame:
-    """The rows one submission stored (line = its line in the file)."""
-    table = warehouse.ROW_TABLES[return_type]  # one of three fixed table names, never user text
-    frame = _df(db, f"SELECT * EXCLUDE (submission_id) FROM {table} WHERE submission_id = ? "  # noqa: S608
-                    "ORDER BY line_no", [int(submission_id)])
-    return frame.rename(columns={"line_no": "line"})
-
-
-def audit_log(db: str | Path, limit: int = 5000) -> pd.DataFrame:
-    """The audit log of every write, newest first."""
-    return _df(db, "SELECT logged_at AS \"when\", user_name AS \"who\", action, detail FROM audit_log "
-                   "ORDER BY logged_at DESC LIMIT ?", [int(limit)])
-
-
-def deadlines(db: str | Path) -> pd.DataFrame:
-    """Deadline per quarter: quarter, due_date."""
-    return _df(db, "SELECT quarter, due_date FROM deadlines ORDER BY quarter DESC")
-
-
-def deadline_of(db: str | Path, quarter: str) -> dt.date | None:
-    """The deadline set for a quarter, if any."""
-    with warehouse.read_only(db) as con:
-        row = con.execute("SELECT due_date FROM deadlines WHERE quarter = ?", [quarter]).fetchone()
-    return row[0] if row else None
-
-
-def latest_commentary(db: str | Path, directorate: str, quarter: str) -> dict[str, Any] | None:
-    """The newest commentary for a directorate and quarter."""
-    with warehouse.read_only(db) as con:
-        row = con.execute(
-            "SELECT body, user_name, written_at FROM commentary WHERE directorate = ? AND quarter = ? "
-            "ORDER BY written_at DESC LIMIT 1", [directorate, quarter]).fetchone()
-    return {"body": row[0], "who": row[1], "when": row[2]} if row else None
-
-
-def returns_tracker(db: str | Path, quarter: str, today: dt.date | None = None,
-                    directorates_: Sequence[str] | None = None) -> pd.DataFrame:
-    """For one quarter: each directorate x return, whether a current accepted return is in, and when.
-
-    status is 'received', 'missing' or 'overdue' (missing after the quarter's deadline).
-    """
-    today = today or dt.date.today()
-    due = deadline_of(db, quarter)
-    frame = _df(db, """
-        SELECT d.directorate, r.return_type AS "return", s.received_at, s.user_name
-        FROM directorates d
-        CROSS JOIN (SELECT unnest(?::VARCHAR[]) AS return_type) r
-        LEFT JOIN current_submissions s
-          ON s.directorate = d.directorate AND s.return_type = r.return_type AND s.quarter = ?
-        WHERE ? OR list_contains(?, d.directorate)
-        ORDER BY d.directorate, r.return_type
-    """, [list(c.RETURN_TYPES), quarter, directorates_ is None, list(directorates_ or [])])
-    late = due is not None and today > due
-    frame["status"] = [
-        "received" if pd.notna(t) else ("overdue" if late else "missing") for t in frame["received_at"]
-    ]
-    frame.insert(0, "quarter", quarter)
-    frame["due"] = due
-    return frame
-
-
-def default_quarter(today: dt.date | None = None, deadline_for: Callable[[str], dt.date | None] | None = None) -> str:
-    """The quarter a lead most likely sends now.
-
-    Normally the most recent quarter that has ended (the one before today's). In the first weeks
-    of a quarter the one before that may still be open: if it has a deadline that has not passed
-    yet, it comes first, so late returns are not sent for the wrong quarter by default.
-    """
-    today = today or dt.date.today()
-    last_ended = shift_quarter(quarter_of_date(today), -1)
-    earlier = shift_quarter(last_ended, -1)
-    if deadline_for is not None:
-        due = deadline_for(earlier)
-        if due is not None and today <= due:
-            return earlier
-    return last_ended

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from etl import access
+from etl import access, queries
 from etl.access import Actor
 from tests import browser
 from tests.test_submit_fixtures import (
@@ -23,6 +23,7 @@ from tests.test_submit_fixtures import (
     bad_budget_csv,
     budget_csv,
     make_warehouse,
+    read,
 )
 
 pytestmark = browser.requirements()
@@ -134,7 +135,7 @@ def test_lead_journey(tmp_path: Path) -> None:
         browser.screenshot(page, "submit-7-admin-audit")
         assert _main(page).get_by_text("Administration").first.is_visible()
 
-    assert access.latest_commentary(db, ADULTS, QUARTER)["body"] == "Grants pot opened in August."
+    assert read(db, queries.latest_commentary, ADULTS, QUARTER)["body"] == "Grants pot opened in August."
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from etl import access, warehouse
+from etl import access, queries, warehouse
 from etl.access import Actor
 from tests.test_submit_fixtures import (
     ADULTS,
@@ -17,6 +17,7 @@ from tests.test_submit_fixtures import (
     bad_budget_csv,
     budget_csv,
     make_warehouse,
+    read,
 )
 
 LEAD = Actor("lead.adults", "lead", ("ADH",))
@@ -115,8 +116,8 @@ def test_admin_may_do_everything(db: Path) -> None:
                            content=budget_csv(PLACE), file_name="b.csv")
     assert out.status == "accepted"
     access.set_deadline_as(ADMIN, db, quarter=QUARTER, due=dt.date(2025, 10, 31))
-    assert access.deadline_of(db, QUARTER) == dt.date(2025, 10, 31)
-    log = access.audit_log(db)
+    assert read(db, queries.deadline_of, QUARTER) == dt.date(2025, 10, 31)
+    log = read(db, queries.audit_log)
     assert {"accepted", "deadline"} <= set(log["action"])
     assert set(log["who"]) >= {"admin.one"}
 
@@ -183,9 +184,9 @@ def test_add_user_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: p
 
 
 def test_default_quarter() -> None:
-    assert access.default_quarter(dt.date(2026, 11, 23)) == "2026-27 Q2"
-    assert access.default_quarter(dt.date(2026, 4, 2)) == "2025-26 Q4"
+    assert queries.default_quarter(dt.date(2026, 11, 23)) == "2026-27 Q2"
+    assert queries.default_quarter(dt.date(2026, 4, 2)) == "2025-26 Q4"
     # The quarter before that is still open while its deadline has not passed.
     deadline = {"2026-27 Q1": dt.date(2026, 10, 31)}.get
-    assert access.default_quarter(dt.date(2026, 10, 5), deadline) == "2026-27 Q1"
-    assert access.default_quarter(dt.date(2026, 11, 1), deadline) == "2026-27 Q2"
+    assert queries.default_quarter(dt.date(2026, 10, 5), deadline) == "2026-27 Q1"
+    assert queries.default_quarter(dt.date(2026, 11, 1), deadline) == "2026-27 Q2"

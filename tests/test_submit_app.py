@@ -12,9 +12,16 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import submission
-from etl import access, warehouse
+from etl import access, queries, warehouse
 from etl.access import Actor
-from tests.test_submit_fixtures import ADULTS, QUARTER, bad_budget_csv, budget_csv, make_warehouse
+from tests.test_submit_fixtures import (
+    ADULTS,
+    QUARTER,
+    bad_budget_csv,
+    budget_csv,
+    make_warehouse,
+    read,
+)
 
 PAGES = Path(__file__).resolve().parent.parent / "dashboard" / "pages"
 APP = PAGES.parent / "app.py"
@@ -101,7 +108,7 @@ def test_good_file_previewed_then_accepted_with_commentary(db: Path) -> None:
     assert not at.exception
     assert "Accepted: 2 rows" in _texts(at.success)
     assert _count(db, "SELECT count(*) FROM budget") == 2
-    note = access.latest_commentary(db, ADULTS, QUARTER)
+    note = read(db, queries.latest_commentary, ADULTS, QUARTER)
     assert note and note["body"] == "The grants pot opened in August." and note["who"] == "lead.adults"
 
 
@@ -135,7 +142,7 @@ def test_identical_resend_and_supersede(db: Path) -> None:
     _button(at, "Confirm and store").click()
     at.run()
     assert "It replaces submission" in _texts(at.success)
-    history = access.submission_history(db, [ADULTS])
+    history = read(db, queries.submission_history, [ADULTS])
     states = dict(zip(history["file"] + ":" + history["status"], history["state"], strict=True))
     assert states["budget-v2.csv:accepted"] == "current"
     assert states["budget.csv:accepted"].startswith("superseded by #")
@@ -172,7 +179,7 @@ def test_admin_page_deadline_and_audit(db: Path) -> None:
     _button(at, "Save deadline").click()
     at.run()
     assert f"Deadline for {QUARTER} set to" in _texts(at.success)
-    assert access.deadline_of(db, QUARTER) is not None
+    assert read(db, queries.deadline_of, QUARTER) is not None
     assert "deadline" in set(at.dataframe[-1].value["action"])  # the audit log
 
 
@@ -285,10 +292,10 @@ def test_admin_loads_reference_with_problem_report(db: Path) -> None:
     _button(at, "Load directorates").click()
     at.run()
     assert "Loaded 3 directorates rows" in _texts(at.success)
-    assert access.directorates(db)["directorate"].tolist() == [ADULTS, "Children", "Place and Environment"]
+    assert read(db, queries.directorates)["directorate"].tolist() == [ADULTS, "Children", "Place and Environment"]
 
 
 def test_archived_original_is_the_uploaded_bytes(db: Path) -> None:
     out = access.submit_as(LEAD, db, return_type="budget", directorate=ADULTS, quarter=QUARTER,
                            content=bad_budget_csv(), file_name="mine.csv")
-    assert access.archived_file(db, out.submission_id) == ("mine.csv", bad_budget_csv())
+    assert read(db, queries.archived_file, out.submission_id) == ("mine.csv", bad_budget_csv())

@@ -6,7 +6,9 @@ Other test files import the helpers from here; the one test below checks the fix
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from etl import contract as c
 from etl import warehouse
@@ -56,6 +58,15 @@ def make_warehouse(path: Path) -> Path:
         out = load_reference(path, kind=kind, content=text.encode(), file_name=f"{kind}.csv", user="setup")
         assert out.ok, out.problems
     return path
+
+
+T = TypeVar("T")
+
+
+def read(db: Path, query: Callable[..., T], *args: Any) -> T:
+    """Run one etl.queries function on a short-lived read-only connection to `db`."""
+    with warehouse.read_only(db) as con:
+        return query(con, *args)
 
 
 def test_fixture_warehouse_loads(tmp_path: Path) -> None:

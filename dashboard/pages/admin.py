@@ -14,7 +14,7 @@ if PagesManager.uses_pages_directory:
     PagesManager.uses_pages_directory = False
     st.rerun()
 
-from dashboard import auth, submission  # noqa: E402
+from dashboard import auth, data, submission  # noqa: E402
 from etl import access  # noqa: E402
 from etl import contract as c  # noqa: E402
 from etl.normalise import quarter_bounds, quarter_of_date, quarters_between, shift_quarter  # noqa: E402
@@ -54,14 +54,14 @@ with ref_tab:
             for w in out.warnings:
                 st.warning(w)
     st.subheader("Reference loads")
-    st.dataframe(access.reference_history(db).drop(columns=["sha256"]), hide_index=True)
+    st.dataframe(data.reference_history().drop(columns=["sha256"]), hide_index=True)
 
 with deadline_tab:
     today = dt.date.today()
     this_q = quarter_of_date(today)
     quarters = list(reversed(quarters_between(shift_quarter(this_q, -8), shift_quarter(this_q, 1))))
     q = st.selectbox("Quarter", quarters, index=1, key=K + "dl_quarter")
-    current = access.deadline_of(db, q)
+    current = data.deadline_of(q)
     suggested = current or quarter_bounds(q)[1] + dt.timedelta(days=30)
     due = st.date_input("Returns due by", value=suggested, key=K + "dl_date", format="DD/MM/YYYY")
     if st.button("Save deadline", key=K + "dl_save"):
@@ -72,7 +72,7 @@ with deadline_tab:
         else:
             st.cache_data.clear()
             st.success(f"Deadline for {q} set to {due:%d %B %Y}.")
-    st.table(access.deadlines(db))
+    st.table(data.deadlines())
 
 with users_tab:
     path = access.users_path()
@@ -86,7 +86,7 @@ with users_tab:
     st.caption("Roles: " + "; ".join(f"**{r}** {d}" for r, d in access.ROLE_DESCRIPTIONS.items()))
 
 with audit_tab:
-    log = access.audit_log(db)
+    log = data.audit_log()
     st.dataframe(log, hide_index=True)
     st.download_button("Download the audit log (CSV)", log.to_csv(index=False).encode("utf-8"),
                        file_name="audit-log.csv", mime="text/csv", key=K + "audit_csv")

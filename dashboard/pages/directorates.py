@@ -116,7 +116,7 @@ if note is None:
 else:
     with st.container(border=True):
         st.markdown(theme.md_escape(note["body"]))  # user text: escaped, never HTML
-        st.caption(theme.md_escape(f"{note['user_name']}, {note['written_at']:%-d %B %Y}"))
+        st.caption(theme.md_escape(f"{note['who']}, {note['when']:%-d %B %Y}"))
 
 # --- Downloads ------------------------------------------------------------------------------------
 st.header("Download")

@@ -13,8 +13,7 @@ if PagesManager.uses_pages_directory:
     PagesManager.uses_pages_directory = False
     st.rerun()
 
-from dashboard import auth  # noqa: E402
-from etl import access  # noqa: E402
+from dashboard import auth, data  # noqa: E402
 from etl import contract as c  # noqa: E402
 from etl.normalise import quarter_of_date, quarters_between, shift_quarter  # noqa: E402
 
@@ -22,8 +21,7 @@ K = "history_"
 
 st.title("Submissions and deadlines")
 actor = auth.require_role("viewer", "lead", "admin", action="see the submission history")
-db = auth.db_path()
-visible = access.visible_directorates(actor, db)
+visible = data.visible_directorates(actor)
 if not visible:
     st.info("No directorate is linked to your account yet. Ask an administrator.")
     st.stop()
@@ -32,11 +30,11 @@ if not visible:
 st.header("Returns tracker")
 today = dt.date.today()
 this_q = quarter_of_date(today)
-default_q = access.default_quarter(today, deadline_for=lambda q: access.deadline_of(db, q))
+default_q = data.default_quarter(today)
 quarters = list(reversed(quarters_between(shift_quarter(this_q, -12), this_q)))
 quarter = st.selectbox("Quarter to track", quarters, index=quarters.index(default_q) if default_q in quarters else 0,
                        key=K + "quarter")
-tracker = access.returns_tracker(db, quarter, today, None if actor.role != "lead" else visible)
+tracker = data.returns_tracker(quarter, None if actor.role != "lead" else visible, today)
 due = tracker["due"].iloc[0] if len(tracker) else None
 if due is None or str(due) in ("NaT", "None", "nan"):
     st.caption(f"No deadline set for {quarter} yet (an administrator sets it on the Admin page).")
@@ -47,20 +45,21 @@ received = len(tracker) - len(outstanding)
 st.metric("Returns received", f"{received} of {len(tracker)}")
 labels = {"received": "✓ received", "missing": "○ not yet sent", "overdue": "✖ overdue"}
 grid = tracker.assign(status=tracker["status"].map(labels),
-                      **{"return": tracker["return"].map(c.RETURN_TITLES)}).pivot(
-    index="directorate", columns="return", values="status")[[c.RETURN_TITLES[r] for r in c.RETURN_TYPES]]
+                      return_type=tracker["return_type"].map(c.RETURN_TITLES)).pivot(
+    index="directorate", columns="return_type", values="status")[[c.RETURN_TITLES[r] for r in c.RETURN_TYPES]]
 st.table(grid)
 if len(outstanding):
     st.markdown("**Not yet sent:** " + "; ".join(
         f"{d}: {c.RETURN_TITLES[r].lower()}" + (" (overdue)" if st_ == "overdue" else "")
-        for d, r, st_ in zip(outstanding["directorate"], outstanding["return"], outstanding["status"], strict=True)))
+        for d, r, st_ in zip(outstanding["directorate"], outstanding["return_type"], outstanding["status"],
+                             strict=True)))
 
 # History -----------------------------------------------------------------------------------
 st.header("History")
 choice = st.selectbox("Directorate", ["All my directorates" if actor.role == "lead" else "All directorates",
                                       *visible], key=K + "directorate")
 chosen = visible if choice not in visible else [choice]
-history = access.submission_history(db, chosen)
+history = data.submission_history(chosen)
 if history.empty:
     st.info("No returns have been sent yet.")
 else:
@@ -78,7 +77,8 @@ else:
                            format_func=lambda i: " · ".join(
                                str(v) for v in history.loc[history["id"] == i,
                                                            ["id", "return", "directorate", "quarter", "file"]].iloc[0]))
-        archived = access.archived_file(db, int(sid))
+        archived = data.archived_file(int(sid))
         if archived:
-            name, data = archived
-            st.download_button(f"Download the original file ({name})", data, file_name=name, key=K + "archive_dl")
+            name, original = archived
+            st.download_button(f"Download the original file ({name})", original, file_name=name,
+                               key=K + "archive_dl")

@@ -14,7 +14,7 @@ if PagesManager.uses_pages_directory:
     PagesManager.uses_pages_directory = False
     st.rerun()
 
-from dashboard import auth, submission  # noqa: E402
+from dashboard import auth, data, submission  # noqa: E402
 from etl import access, templates  # noqa: E402
 from etl import contract as c  # noqa: E402
 from etl.normalise import quarter_of_date, quarters_between, shift_quarter  # noqa: E402
@@ -25,17 +25,13 @@ st.title("Send a return")
 actor = auth.require_role("lead", "admin", action="send returns")
 db = auth.db_path()
 
-ref = access.directorates(db)
-if actor.is_admin:
-    allowed = ref["directorate"].tolist()
-else:
-    allowed = access.visible_directorates(actor, db)
+allowed = data.directorates() if actor.is_admin else data.visible_directorates(actor)
 if not allowed:
     st.error("No directorate of this council is linked to your account. Ask an administrator.")
     st.stop()
 
 today_quarter = quarter_of_date(dt.date.today())
-default_q = access.default_quarter(deadline_for=lambda q: access.deadline_of(db, q))
+default_q = data.default_quarter()
 quarters = list(reversed(quarters_between(shift_quarter(today_quarter, -12), shift_quarter(today_quarter, -1))))
 if default_q not in quarters:
     quarters.insert(0, default_q)
@@ -45,7 +41,7 @@ return_type = col1.selectbox("Return", c.RETURN_TYPES, format_func=lambda r: c.R
 quarter = col2.selectbox("Quarter", quarters, index=quarters.index(default_q), key=K + "quarter",
                          help="Defaults to the most recent quarter that has ended (see README).")
 directorate = col3.selectbox("Directorate", allowed, key=K + "directorate")
-due = access.deadline_of(db, quarter)
+due = data.deadline_of(quarter)
 if due:
     st.caption(f"Deadline for {quarter}: {due:%d %B %Y}")
 
