@@ -16,7 +16,15 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from etl.contract import ARRANGEMENTS, GROUP_LABELS, KPI_NAMES, MECHANISMS, METHODS, PARTNER_TYPES, STAGES
+from etl.contract import (
+    ARRANGEMENTS,
+    GROUP_LABELS,
+    KPI_NAMES,
+    MECHANISMS,
+    METHODS,
+    PARTNER_TYPES,
+    STAGES,
+)
 from kpis import methodology as m
 from kpis.quarters import (
     financial_year,
