@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from etl import warehouse
-from etl.load import store_deadline, store_reference, store_return
+from etl.load import store_deadline, store_reference, store_return, write_commentary
 from etl.normalise import quarter_bounds
 
 SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
@@ -67,6 +67,11 @@ def build_demo(db: str | Path, sample: Path = SAMPLE_DATA, progress: Callable[[s
                     surprises.append(f"{row['file']}: expected {row['expect']}, got {out.status}: {out.message}")
                 if order % 50 == 0:
                     progress(f"loaded {order + 1} of {len(rows)} demo returns")
+            with (sample / "commentary.csv").open(newline="", encoding="utf-8") as fh:
+                for note in csv.DictReader(fh):
+                    write_commentary(con, directorate=note["directorate"], quarter=note["quarter"],
+                                     body=note["body"], user=note["user"],
+                                     at=_received(note["quarter"], len(rows)))
             if surprises:
                 raise warehouse.WarehouseError("The demo data did not load as expected:\n" + "\n".join(surprises))
     except BaseException:

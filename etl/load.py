@@ -422,10 +422,14 @@ def add_commentary(db: str | Path, *, directorate: str, quarter: str, body: str,
         write_commentary(con, directorate=directorate, quarter=quarter, body=body, user=user)
 
 
-def write_commentary(con: duckdb.DuckDBPyConnection, *, directorate: str, quarter: str, body: str, user: str) -> None:
+def write_commentary(
+    con: duckdb.DuckDBPyConnection, *, directorate: str, quarter: str, body: str, user: str,
+    at: dt.datetime | None = None,
+) -> None:
     """Commentary inside an open write (so it can commit with a submission)."""
-    con.execute("INSERT INTO commentary VALUES (?, ?, ?, ?, ?)", [directorate, quarter, user, _now(), body.strip()])
-    audit(con, user, "commentary", f"{directorate} {quarter}")
+    at = at or _now()
+    con.execute("INSERT INTO commentary VALUES (?, ?, ?, ?, ?)", [directorate, quarter, user, at, body.strip()])
+    audit(con, user, "commentary", f"{directorate} {quarter}", at)
 
 
 def set_deadline(db: str | Path, *, quarter: str, due: dt.date, user: str) -> None:
