@@ -151,7 +151,8 @@ def test_directorate_page_from_url(warehouse_env: Path) -> None:
     at.switch_page("pages/directorates.py").run()
     assert not at.exception, at.exception
     assert next(s for s in at.selectbox if s.label == "Directorate").value == "Environment and Transport"
-    assert any("No commentary" in m.value for m in at.markdown)
+    # The demo lead's commentary for the latest quarter (sample_data/commentary.csv).
+    assert any("highways capital programme" in m.value for m in at.markdown)
 
 
 def test_new_load_shows_without_restart(demo_db: Path, tmp_path: Path,
