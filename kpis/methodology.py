@@ -365,9 +365,9 @@ TARGET_NOTES: tuple[str, ...] = (
 
 SMALL_NUMBER_NOTES: tuple[str, ...] = (
     f"For display and export, demographic counts for a single ward from 1 to "
-    f"{SMALL_NUMBER_THRESHOLD - 1} are shown as '<{SMALL_NUMBER_THRESHOLD}' "
-    "(`kpis.suppress_small`), so that a few identifiable residents cannot be picked out. 0 is "
-    "shown as 0. KPIs are always computed on the exact counts.",
+    f"{SMALL_NUMBER_THRESHOLD - 1} are shown as '<{SMALL_NUMBER_THRESHOLD}', because ethnicity and "
+    "disability are special-category personal data and a few identifiable residents must not be "
+    "picked out. 0 is shown as 0. KPIs are always computed on the exact counts.",
 )
 
 THRESHOLDS: tuple[tuple[str, object, str], ...] = (
