@@ -48,10 +48,10 @@ def _reasons(index: pd.Index) -> pd.Series:
 
 
 # ---------------------------------------------------------------------------------------------
-# Quarters
+# Quarters (patterns use [0-9], not \d, which also matches digits of other scripts such as '１２')
 
-_Q_YEAR_FIRST = re.compile(r"^(?:fy\s*)?(\d{4})\s*[-/]\s*(\d{2}|\d{4})\s*[-\s]?\s*q\s*([1-4])$")
-_Q_QUARTER_FIRST = re.compile(r"^q\s*([1-4])\s*[-\s]?\s*(?:fy\s*)?(\d{4})\s*[-/]\s*(\d{2}|\d{4})$")
+_Q_YEAR_FIRST = re.compile(r"^(?:fy\s*)?([0-9]{4})\s*[-/]\s*([0-9]{2}|[0-9]{4})\s*[-\s]?\s*q\s*([1-4])$")
+_Q_QUARTER_FIRST = re.compile(r"^q\s*([1-4])\s*[-\s]?\s*(?:fy\s*)?([0-9]{4})\s*[-/]\s*([0-9]{2}|[0-9]{4})$")
 
 
 def parse_quarter(text: str) -> str:
@@ -142,9 +142,9 @@ def parse_quarter_series(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 # ---------------------------------------------------------------------------------------------
 # Money and integers
 
-_MONEY = re.compile(r"^£?(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<dec>\.\d*)?$")
-_DECIMAL_COMMA = re.compile(r"^£?\d+,\d{1,2}$")
-_INTEGER = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.0*)?$")
+_MONEY = re.compile(r"^£?(?P<num>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?P<dec>\.[0-9]*)?$")
+_DECIMAL_COMMA = re.compile(r"^£?[0-9]+,[0-9]{1,2}$")
+_INTEGER = re.compile(r"^(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.0*)?$")
 
 
 def _to_number(text: pd.Series, kind: str) -> pd.Series:
@@ -153,6 +153,10 @@ def _to_number(text: pd.Series, kind: str) -> pd.Series:
         return text.astype("string[pyarrow]").astype(f"{kind}[pyarrow]")
     except (ValueError, TypeError, OverflowError, ArithmeticError):
         return pd.to_numeric(text, errors="coerce")
+
+
+MAX_MONEY = 10**16  # DECIMAL(18, 2) in the warehouse: under ten thousand trillion pounds
+MAX_INT = 2**31  # whole numbers (people, years) are far below this
 
 
 def parse_money(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -170,7 +174,9 @@ def parse_money(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     reasons[bad] = "is not an amount in pounds: write it like 1234.50 or £1,234.50"
     reasons[dec_comma] = "uses a decimal comma, which is ambiguous: write 1234.50, with a decimal point"
     reasons[negative] = "must not be negative"
-    return values, reasons
+    too_big = (values >= MAX_MONEY).fillna(False)
+    reasons[too_big] = "is too large to be an amount in pounds"
+    return values.mask(too_big), reasons
 
 
 def parse_int(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -181,10 +187,14 @@ def parse_int(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     body = text.str.lstrip("-").str.strip()
     ok = body.str.fullmatch(_INTEGER).fillna(False) & ~blank
     number = body.str.replace(",", "", regex=False).str.replace(r"\.0*$", "", regex=True)
+    too_big = ok & (number.str.len() > 10)  # checked as text: a cast would overflow first
+    ok = ok & ~too_big
     values = _to_number(number.where(ok), "int64").astype("Int64")
-    values = values.where(~neg, -values)
+    too_big = too_big | (values >= MAX_INT).fillna(False)
+    values = values.mask(too_big).where(~neg, -values)
     reasons = _reasons(s.index)
     reasons[~ok & ~blank] = "is not a whole number"
+    reasons[too_big] = "is too large"
     return values, reasons
 
 
@@ -192,7 +202,7 @@ def parse_decimal(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Plain decimal numbers (targets): `0.25`, `25`, `-1.5`."""
     text = s.astype("string").str.strip()
     blank = _blank(s)
-    ok = text.str.fullmatch(r"-?\d+(?:\.\d*)?|-?\.\d+").fillna(False)
+    ok = text.str.fullmatch(r"-?[0-9]+(?:\.[0-9]*)?|-?\.[0-9]+").fillna(False)
     values = pd.to_numeric(text.where(ok), errors="coerce").astype("Float64")
     reasons = _reasons(s.index)
     reasons[~ok & ~blank] = "is not a number"
@@ -202,8 +212,8 @@ def parse_decimal(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 # ---------------------------------------------------------------------------------------------
 # Dates
 
-_ISO = r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
-_UK = r"\d{1,2}/\d{1,2}/\d{4}(?: \d{1,2}:\d{2}(?::\d{2})?)?"
+_ISO = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[T ][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?"
+_UK = r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}(?: [0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?"
 
 
 def parse_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -286,7 +296,7 @@ def parse_enum(
 # ---------------------------------------------------------------------------------------------
 # Reference matching: wards and directorates
 
-_WARD_CODE = re.compile(r"^E05\d{6}$", re.IGNORECASE)
+_WARD_CODE = re.compile(r"^E05[0-9]{6}$", re.IGNORECASE)
 
 
 def parse_ward(
@@ -295,6 +305,7 @@ def parse_ward(
     """A ward code (`E05` + 6 digits) in the reference, or the exact ward name; stored as the code."""
     by_code = {c.upper(): c for c in codes}
     by_name = {text_key(n): c for n, c in zip(names, codes, strict=True)}
+    name_of = dict(zip(codes, names, strict=True))
     values = pd.Series(pd.NA, index=s.index, dtype="string")
     reasons = _reasons(s.index)
     present = ~_blank(s)
@@ -305,13 +316,15 @@ def parse_ward(
         if code:
             values[mask] = code
             continue
+        # The contract asks for the closest known wards in every case, however far off.
         if _WARD_CODE.match(raw):
-            reasons[mask] = "is not a ward code of this council"
+            what = "is not a ward code of this council"
+            near = closest(raw.upper(), codes, cutoff=0.9) or closest(raw.upper(), codes, cutoff=0.0)
+            hints = [f"{c} {name_of[c]}" for c in near]
         else:
-            hints = closest(raw, list(names) + list(codes))
-            reasons[mask] = "is not a known ward" + (
-                f" (closest: {', '.join(hints)})" if hints else ""
-            )
+            what = "is not a known ward"
+            hints = closest(raw, names) or closest(raw, names, cutoff=0.0)
+        reasons[mask] = what + (f" (closest: {', '.join(hints)})" if hints else "")
     return values, reasons
 
 

@@ -19,8 +19,6 @@ from etl import normalise as n
 from etl.read import RawTable
 from etl.schemas import CONTEXT, REFERENCE_MODELS, RETURN_MODELS, Context, columns_of
 
-MAX_PROBLEMS_PER_RULE = 1000  # a file with a systematic error still gets a readable report
-
 
 @dataclass(frozen=True)
 class Problem:
@@ -66,21 +64,24 @@ def match_header(
 ) -> tuple[dict[str, int], list[Problem], bool]:
     """Map expected columns to header positions; report unknown, repeated and missing columns.
 
-    Returns (column -> position, problems, whether the rows can still be checked).
+    Returns (column -> position, problems, whether the rows can be checked: not when no column
+    at all matched, as in a file whose first line is data).
     """
     by_key = {n.header_key(col): col for col in expected}
     positions: dict[str, int] = {}
     problems: list[Problem] = []
-    unknown = 0
     for pos, cell in enumerate(header):
         if not cell.strip():
             continue
         col = by_key.get(n.header_key(cell))
         if col is None:
-            unknown += 1
             hint = difflib.get_close_matches(n.header_key(cell), list(by_key), n=1, cutoff=0.6)
             reason = "is not a column of this return"
-            reason += f": did you mean '{by_key[hint[0]]}'?" if hint else f" (expected: {', '.join(expected)})"
+            if hint:
+                reason += f": did you mean '{by_key[hint[0]]}'?"
+            else:  # the contract asks for the closest column even when none is close
+                nearest = difflib.get_close_matches(n.header_key(cell), list(by_key), n=1, cutoff=0.0)
+                reason += f" (the closest is '{by_key[nearest[0]]}'; remove the column if it is extra)"
             problems.append(Problem(line, cell, None, reason))
         elif col in positions:
             problems.append(Problem(line, cell, None, f"appears twice in the header (as column {col})"))
@@ -99,7 +100,7 @@ def match_header(
     missing = [col for col in expected if col not in positions and col not in optional]
     for col in missing:
         problems.append(Problem(line, col, None, "is a required column but is missing from the header"))
-    return positions, problems, not missing and unknown == 0
+    return positions, problems, True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -145,16 +146,18 @@ def _cell_problems(column: str, raw: pd.Series, reasons: pd.Series) -> list[Prob
     ]
 
 
-def _extra_cells(raw: RawTable) -> list[Problem]:
-    width = len(raw.header)
-    if raw.rows.shape[1] <= width:
-        return []
-    extra = raw.rows.iloc[:, width:]
-    filled = extra.apply(lambda s: s.str.strip() != "").any(axis=1)
-    return [
-        Problem(int(line), None, None, "has more cells than the header has columns")
-        for line in raw.rows.index[filled]
-    ]
+def _unnamed_cells(raw: RawTable) -> list[Problem]:
+    """Values in a column whose header cell is blank, or beyond the header: never dropped silently."""
+    unnamed = [pos for pos in range(raw.rows.shape[1]) if pos >= len(raw.header) or not raw.header[pos].strip()]
+    problems = []
+    for pos in unnamed:
+        cells = raw.rows[pos]
+        for line, value in cells[cells.str.strip() != ""].items():
+            where = f"column {pos + 1}"
+            reason = (f"is in {where}, which has no name in the header" if pos < len(raw.header)
+                      else f"is in {where}, beyond the last column named in the header")
+            problems.append(Problem(int(line), None, str(value), reason))
+    return problems
 
 
 # ---------------------------------------------------------------------------------------------
@@ -172,7 +175,6 @@ def _schema_problems(
     cases = cases[cases["index"].notna()]
     problems: list[Problem] = []
     seen: set[tuple[int, str, str]] = set()
-    per_rule: dict[str, int] = {}
     for check, case_col, line, case in zip(
         cases["check"], cases["column"], cases["index"], cases["failure_case"], strict=True
     ):
@@ -182,9 +184,6 @@ def _schema_problems(
         if key in seen or (line, column) in already:
             continue  # a frame-wide check is reported once per column by pandera; a cell once
         seen.add(key)
-        per_rule[reason] = per_rule.get(reason, 0) + 1
-        if per_rule[reason] > MAX_PROBLEMS_PER_RULE:
-            continue
         value = raw_text.at[line, column] if column in raw_text.columns else None
         if reason == "\x00duplicate":
             value = None if pd.isna(case) else str(case)  # compare keys as stored (ward names -> codes)
@@ -252,7 +251,7 @@ def validate_table(
     positions, problems, rows_checkable = match_header(raw.header, expected, optional, raw.header_line)
     if not rows_checkable:
         return Validated(pd.DataFrame(columns=expected), problems)
-    problems.extend(_extra_cells(raw))
+    problems.extend(_unnamed_cells(raw))
     parsers = _parsers(ref)
     raw_text = pd.DataFrame(index=raw.rows.index)
     typed: dict[str, pd.Series] = {}
@@ -271,7 +270,8 @@ def validate_table(
     frame = pd.DataFrame(typed, index=raw.rows.index)
     token = CONTEXT.set(context)
     try:
-        problems.extend(_schema_problems(model, frame, raw_text, cell_errors))
+        absent = {name for name, _, _ in columns if name not in positions}
+        problems.extend(p for p in _schema_problems(model, frame, raw_text, cell_errors) if p.column not in absent)
     finally:
         CONTEXT.reset(token)
     problems.sort(key=lambda p: (p.line or 0, expected.index(p.column) if p.column in expected else -1))

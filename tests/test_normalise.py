@@ -100,8 +100,10 @@ def test_ward_by_code_or_name_case_and_space_insensitive_with_suggestions():
     values, reasons = n.parse_ward(s("e05000001", "  castle   QUAY ", "Castel Quay", "E05999999", ""), codes, names)
     assert values.tolist()[:2] == ["E05000001", "E05000002"]
     assert reasons[2] == "is not a known ward (closest: Castle Quay)"
-    assert reasons[3] == "is not a ward code of this council"
+    assert reasons[3] == "is not a ward code of this council (closest: E05000002 Castle Quay, E05000001 Ashby)"
     assert pd.isna(values[4]) and pd.isna(reasons[4])
+    _, far = n.parse_ward(s("Zzzzqqq"), codes, names)
+    assert far[0].startswith("is not a known ward (closest: ")  # always names the nearest wards
 
 
 def test_directorate_by_name_or_short_name():

@@ -115,7 +115,7 @@ def test_a_good_engagement_return_with_blank_counts_as_zero():
         (eng(demo="2,3,4,1,5,5,8,1,1,0,0,-2,8"), "disabled", "must be 0 or more"),
         (eng(feedback="perhaps"), "feedback_published", "must be yes or no (or true/false, y/n, 1/0)"),
         (eng(feedback=""), "feedback_published", "is required but is blank"),
-        (eng(ward="E05999999"), "ward_code", "is not a ward code of this council"),
+        (eng(ward="E05999999"), "ward_code", "is not a ward code of this council (closest: E05000003 Dunmore, E05000002 Castle Quay, E05000001 Ashby)"),
     ],
 )
 def test_engagement_rules(row, column, reason):
@@ -189,7 +189,55 @@ def test_every_problem_is_reported_at_once_in_line_order():
 
 def test_cells_beyond_the_header_are_reported():
     r = check("budget", budget("ADH,2025-26 Q2,L,,100,0,,surprise"))
-    assert (2, None, "has more cells than the header has columns") in problems(r)
+    assert (2, None, "is in column 8, beyond the last column named in the header") in problems(r)
+
+
+def test_values_under_a_blank_header_cell_are_never_dropped_silently():
+    text = "directorate,quarter,budget_line,total_budget_gbp,devolved_gbp,mechanism,\nADH,2025-26 Q2,L1,100,0,,E05000001\n"
+    r = check("budget", text)
+    assert (2, None, "is in column 7, which has no name in the header") in problems(r)
+
+
+def test_rows_are_still_checked_when_the_header_has_problems():
+    text = "directorate,quarter,budget_line,devolved_gbp,mechanism,notes\nADH,2025-26 Q2,L1,xx,,\n"
+    got = problems(check("budget", text))
+    assert (1, "total_budget_gbp", "is a required column but is missing from the header") in got
+    assert (1, "notes", "is not a column of this return (the closest is 'directorate'; remove the column if it is extra)") in got
+    assert (2, "devolved_gbp", "is not an amount in pounds: write it like 1234.50 or £1,234.50") in got
+    assert not any(p[1] == "total_budget_gbp" and p[0] == 2 for p in got)  # the missing column is reported once
+
+
+def test_every_problem_is_listed_even_thousands():
+    rows = [f"ADH,2025-26 Q2,L{i},100,200,community_grants" for i in range(1500)]
+    text = "directorate,quarter,budget_line,total_budget_gbp,devolved_gbp,mechanism\n" + "\n".join(rows) + "\n"
+    r = check("budget", text)
+    assert len(r.problems) == 1500
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "reason"),
+    [
+        ("ADH,2025-26 Q2,L,,10000000000000000,0,", "total_budget_gbp", "is too large to be an amount in pounds"),
+        ("ADH,2025-26 Q2,L,,１００,0,", "total_budget_gbp", "is not an amount in pounds: write it like 1234.50 or £1,234.50"),
+    ],
+)
+def test_huge_amounts_and_non_ascii_digits_are_rejected(row, column, reason):
+    assert (2, column, reason) in problems(check("budget", budget(row)))
+
+
+def test_non_ascii_digits_in_counts_are_not_read_as_zero():
+    r = check("engagement", engagement(eng(demo="１２,3,4,1,5,5,8,1,1,0,0,2,8")))
+    assert (2, "age_16_24", "is not a whole number") in problems(r)
+
+
+def test_a_negative_total_is_one_problem_not_a_cascade():
+    r = check("engagement", engagement(eng(total="-3", demo=",,,,,,,,,,,,")))
+    assert problems(r) == {(2, "participants_total", "must be 0 or more")}
+
+
+def test_a_blank_required_number_is_one_problem():
+    r = check("engagement", engagement(eng(total="", demo=",,,,,,,,,,,,")))
+    assert problems(r) == {(2, "participants_total", "is required but is blank")}
 
 
 # Reference files
