@@ -138,7 +138,7 @@ def check_return(
     try:
         raw = read_table(content, file_name, sheet=return_type)
     except ReadError as exc:
-        return [Problem(None, None, None, str(exc))]
+        return [Problem(exc.line, None, None, str(exc))]
     return validate_return(raw, return_type, directorate=directorate, quarter=quarter, ref=reference(con))
 
 
@@ -324,7 +324,7 @@ def _tabular_reference(
     try:
         raw = read_table(content, file_name, sheet=kind)
     except ReadError as exc:
-        return pd.DataFrame(), [Problem(None, None, None, str(exc))], []
+        return pd.DataFrame(), [Problem(exc.line, None, None, str(exc))], []
     checked = validate_reference(raw, kind, reference(con))
     frame = checked.frame.reset_index(drop=True)
     if kind == "wards":

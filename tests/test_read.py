@@ -65,7 +65,7 @@ def test_xlsx_falls_back_to_the_first_sheet():
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest", "x.xls", "old Excel"),
         (b"PK\x03\x04garbage", "x.xlsx", "cannot be opened"),
         (b"a,b\n1,\x81\x8d\n", "x.csv", "cannot be read"),
-        (b'a,b\n1,"unclosed\n', "x.csv", "unclosed quote"),
+        (b'a,b\n1,"unclosed\n', "x.csv", "Check its quote marks"),
         (b"a,b\n", "x.xlsx", "not an Excel workbook"),
     ],
 )
@@ -77,3 +77,56 @@ def test_bad_files_give_a_clear_message(content, name, message):
 def test_header_only_is_a_table_with_no_rows():
     t = read_table(b"a,b\r\n")
     assert t.header == ["a", "b"] and len(t.rows) == 0
+
+
+def _exact(content: bytes):
+    import etl.read as r
+
+    fast, r._read_csv_fast = r._read_csv_fast, lambda *a: None
+    try:
+        return read_table(content)
+    finally:
+        r._read_csv_fast = fast
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "".join(f"{i},x\r\n" + ("\r\n" if i % 100 == 0 else "") + (",\r\n" if i % 333 == 0 else "") for i in range(2000)),
+        "".join(f'{i},"a, ""b"""\n' for i in range(2000)),
+        "".join(f'{i},"multi\nline"\n' if i == 1500 else f"{i},x\n" for i in range(2000)),
+    ],
+    ids=["blank-rows-crlf", "quoted", "spanning-lines"],
+)
+def test_big_files_read_the_same_as_the_exact_reader(body):
+    content = ("h1,h2\n" + body).encode()
+    fast, exact = read_table(content), _exact(content)
+    assert fast.rows.index.tolist() == exact.rows.index.tolist()
+    assert fast.rows.values.tolist() == exact.rows.values.tolist()
+
+
+def test_a_stray_quote_is_reported_with_its_line_in_big_files_too():
+    body = "".join(f"{i},x\n" if i != 1200 else f'{i},"L2"x\n' for i in range(2000))
+    with pytest.raises(ReadError) as caught:
+        read_table(("h1,h2\n" + body).encode())
+    assert caught.value.line == 1202
+
+
+def test_xlsx_with_a_wrong_stored_sheet_size_is_read_in_full():
+    import re
+    import zipfile
+
+    wb = Workbook()
+    wb.active.append(["a", "b", "c"])
+    wb.active.append([1, 2, 3])
+    buf = io.BytesIO()
+    wb.save(buf)
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1"/>', data)
+            dst.writestr(item, data)
+    t = read_table(out.getvalue(), "x.xlsx")
+    assert t.header == ["a", "b", "c"] and t.rows.loc[2].tolist() == ["1", "2", "3"]
