@@ -79,7 +79,9 @@ def _annotate_xlsx(content: bytes, notes: dict[int | None, str], sheet: str | No
         book = openpyxl.load_workbook(io.BytesIO(content))
     except Exception:
         return None
-    ws = book[sheet] if sheet and sheet in book.sheetnames else book.worksheets[0]
+    by_name = {name.strip().lower(): name for name in book.sheetnames}  # as etl.read chooses it
+    chosen = by_name.get((sheet or "").lower())
+    ws = book[chosen] if chosen else book.worksheets[0]
     try:
         raw = read_table(content, "x.xlsx", sheet=sheet)
         header_line = raw.header_line

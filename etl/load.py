@@ -345,11 +345,29 @@ def _tabular_reference(
 
 
 def _ward_warnings(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> list[str]:
+    warnings = []
+    kept = set(frame["ward_code"])
+    used = con.execute(
+        """
+        SELECT ward_code, count(*) FROM (
+            SELECT ward_code FROM budget UNION ALL SELECT ward_code FROM engagement
+            UNION ALL SELECT ward_code FROM partnerships
+        ) WHERE ward_code IS NOT NULL GROUP BY ward_code ORDER BY ward_code
+        """
+    ).fetchall()
+    dropped = [(code, n) for code, n in used if code not in kept]
+    if dropped:
+        rows = sum(n for _, n in dropped)
+        warnings.append(
+            f"{rows:,} row(s) of current returns name ward(s) not in this file "
+            f"({', '.join(code for code, _ in dropped[:10])}): those rows no longer count in any KPI "
+            "until the wards are loaded again or the returns are resent with the new wards."
+        )
     shapes = {r[0] for r in con.execute("SELECT ward_code FROM boundaries").fetchall()}
-    if not shapes:
-        return []
-    missing = sorted(set(frame["ward_code"]) - shapes)
-    return [f"No boundary shape yet for {len(missing)} ward(s): {', '.join(missing)}"] if missing else []
+    missing = sorted(kept - shapes) if shapes else []
+    if missing:
+        warnings.append(f"No boundary shape yet for {len(missing)} ward(s): {', '.join(missing)}")
+    return warnings
 
 
 _ONS_CODE = re.compile(r"^WD\d{2}CD$", re.IGNORECASE)

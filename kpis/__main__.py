@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import duckdb
+import numpy as np
 
 from etl.warehouse import WarehouseError, default_db_path, read_only
 from kpis.engine import BY_CHOICES, kpi_table
@@ -65,8 +66,14 @@ def _write(rows: list[dict[str, Any]], columns: list[str], fmt: str) -> None:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if row[c] is None else repr(row[c]) if isinstance(row[c], float)
+        writer.writerow(["" if row[c] is None else _number(row[c]) if isinstance(row[c], float)
                          else row[c] for c in columns])  # fmt: skip
+
+
+def _number(value: float) -> str:
+    """The shortest text that reads back as the same float, never in exponent form (1e-06)."""
+    text = repr(value)
+    return np.format_float_positional(value, trim="-") if "e" in text else text
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -345,3 +345,11 @@ def test_demo_warehouse_agrees_with_the_reference(request, tmp_path):
             result = run_cli("table", "--db", str(db), "--quarter", quarter, "--by", by)
             assert result.returncode == 0, result.stderr
             assert_same(parse_csv(result.stdout), reference_table(data, quarter, by))
+
+
+def test_small_and_large_floats_print_without_an_exponent():
+    from kpis.__main__ import _number
+
+    assert _number(1e-06) == "0.000001"
+    assert _number(0.0) == "0.0" and _number(0.25) == "0.25"
+    assert _number(1.5e17) == "150000000000000000"

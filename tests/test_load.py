@@ -10,7 +10,7 @@ import pytest
 
 from etl import warehouse
 from etl.load import load_reference, submit_return
-from tests.conftest import BUDGET_HEADER
+from tests.conftest import BUDGET_HEADER, WARDS_CSV
 
 Q = "2025-26 Q2"
 GOOD = (BUDGET_HEADER + 'ADH,2025-26 Q2,Grants,Ashby,"£1,000",500,community_grants\nADH,2025-26 Q2,Central,,2000,0,\n').encode()
@@ -130,3 +130,11 @@ def test_a_header_only_targets_file_is_loaded_with_a_warning(council):
                          file_name="t.csv", user="admin")
     assert out.ok and "No target" in out.warnings[0]
     assert rows(council, "SELECT count(*) FROM targets") == [(0,)]
+
+
+def test_reloading_wards_without_a_ward_in_use_warns(council):
+    submit(council, GOOD)  # one row in Ashby (E05000001)
+    without_ashby = "\n".join(line for line in WARDS_CSV.splitlines() if "Ashby" not in line) + "\n"
+    out = load_reference(council, kind="wards", content=without_ashby.encode(), file_name="w.csv", user="admin")
+    assert out.ok
+    assert any("1 row(s) of current returns name ward(s) not in this file (E05000001)" in w for w in out.warnings)
