@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 import zipfile
 from dataclasses import dataclass
 
