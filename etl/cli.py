@@ -16,7 +16,8 @@ from typing import TextIO
 from etl import contract as c
 from etl import warehouse
 from etl.load import Outcome, load_reference, reference, submit_return
-from etl.normalise import match_directorate, parse_quarter
+from etl.normalise import match_directorate
+from etl.quarters import parse_quarter
 from etl.report import problems_text
 
 EPILOG = """\

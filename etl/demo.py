@@ -10,7 +10,7 @@ from pathlib import Path
 
 from etl import warehouse
 from etl.load import store_deadline, store_reference, store_return, write_commentary
-from etl.normalise import quarter_bounds
+from etl.quarters import quarter_bounds
 
 SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
 REFERENCE_FILES = {

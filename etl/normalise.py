@@ -7,13 +7,14 @@ value was fine or blank), so the validator can report every unreadable cell at o
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 
 import pandas as pd
+
+from etl.quarters import parse_quarter
 
 # ---------------------------------------------------------------------------------------------
 # Text
@@ -48,81 +49,7 @@ def _reasons(index: pd.Index) -> pd.Series:
 
 
 # ---------------------------------------------------------------------------------------------
-# Quarters (patterns use [0-9], not \d, which also matches digits of other scripts such as '１２')
-
-_Q_YEAR_FIRST = re.compile(r"^(?:fy\s*)?([0-9]{4})\s*[-/]\s*([0-9]{2}|[0-9]{4})\s*[-\s]?\s*q\s*([1-4])$")
-_Q_QUARTER_FIRST = re.compile(r"^q\s*([1-4])\s*[-\s]?\s*(?:fy\s*)?([0-9]{4})\s*[-/]\s*([0-9]{2}|[0-9]{4})$")
-
-
-def parse_quarter(text: str) -> str:
-    """Read a financial-year quarter in any accepted spelling; return it as `2025-26 Q2`."""
-    key = text_key(text)
-    m = _Q_YEAR_FIRST.match(key)
-    if m:
-        start, end, q = m.group(1), m.group(2), m.group(3)
-    else:
-        m = _Q_QUARTER_FIRST.match(key)
-        if not m:
-            raise ValueError(
-                f"'{text}' is not a quarter: write it like 2025-26 Q2 (financial year, then Q1-Q4)"
-            )
-        q, start, end = m.group(1), m.group(2), m.group(3)
-    first = int(start)
-    second = int(end) if len(end) == 4 else (first // 100) * 100 + int(end)
-    if second != first + 1:
-        raise ValueError(
-            f"'{text}' is not a quarter: the financial year must run over two consecutive years, "
-            f"like {first}-{(first + 1) % 100:02d}"
-        )
-    return f"{first}-{second % 100:02d} Q{q}"
-
-
-def quarter_parts(quarter: str) -> tuple[int, int]:
-    """(first calendar year of the financial year, quarter number 1-4) of a canonical quarter."""
-    return int(quarter[:4]), int(quarter[-1])
-
-
-def quarter_bounds(quarter: str) -> tuple[dt.date, dt.date]:
-    """First and last day of a canonical quarter (Q1 Apr-Jun ... Q4 Jan-Mar)."""
-    fy, q = quarter_parts(quarter)
-    start_month = 4 + 3 * (q - 1)
-    year = fy if start_month <= 12 else fy + 1
-    start_month = (start_month - 1) % 12 + 1
-    start = dt.date(year, start_month, 1)
-    end_month_next = start_month + 3
-    end = (
-        dt.date(year + 1, end_month_next - 12, 1) if end_month_next > 12 else dt.date(year, end_month_next, 1)
-    ) - dt.timedelta(days=1)
-    return start, end
-
-
-def financial_year(quarter: str) -> str:
-    """`2025-26 Q2` -> `2025-26`."""
-    return quarter[:7]
-
-
-def shift_quarter(quarter: str, by: int) -> str:
-    """The quarter `by` quarters after (negative: before) a canonical quarter."""
-    fy, q = quarter_parts(quarter)
-    n = fy * 4 + (q - 1) + by
-    fy, q = divmod(n, 4)
-    return f"{fy}-{(fy + 1) % 100:02d} Q{q + 1}"
-
-
-def quarter_of_date(day: dt.date) -> str:
-    """The financial-year quarter a date falls in."""
-    fy = day.year if day.month >= 4 else day.year - 1
-    q = (day.month - 4) % 12 // 3 + 1
-    return f"{fy}-{(fy + 1) % 100:02d} Q{q}"
-
-
-def quarters_between(first: str, last: str) -> list[str]:
-    """Every quarter from first to last inclusive."""
-    out, q = [], first
-    while q <= last:
-        out.append(q)
-        q = shift_quarter(q, 1)
-    return out
+# Quarters (the arithmetic and the spellings live in etl.quarters)
 
 
 def parse_quarter_series(s: pd.Series) -> tuple[pd.Series, pd.Series]:

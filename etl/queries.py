@@ -18,7 +18,7 @@ import pandas as pd
 
 from etl import contract as c
 from etl import warehouse
-from etl.normalise import quarter_of_date, shift_quarter
+from etl.quarters import quarter_of_date, shift_quarter
 
 Con = duckdb.DuckDBPyConnection
 

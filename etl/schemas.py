@@ -22,7 +22,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from etl import contract as c
-from etl.normalise import quarter_bounds
+from etl.quarters import quarter_bounds
 
 # ---------------------------------------------------------------------------------------------
 # Validation context

@@ -17,10 +17,10 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from etl.quarters import parse_quarter
 from etl.warehouse import WarehouseError, default_db_path, read_only
 from kpis.engine import BY_CHOICES, kpi_table
 from kpis.methodology import render_markdown
-from kpis.quarters import parse_quarter
 
 
 def _quarter(text: str) -> str:

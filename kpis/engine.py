@@ -25,14 +25,14 @@ from etl.contract import (
     PARTNER_TYPES,
     STAGES,
 )
-from kpis import methodology as m
-from kpis.quarters import (
+from etl.quarters import (
     financial_year,
     last_quarters,
     parse_quarter,
     previous_quarter,
     same_quarter_last_year,
 )
+from kpis import methodology as m
 
 SQL_DIR = Path(__file__).with_name("sql")
 

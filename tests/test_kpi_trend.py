@@ -15,8 +15,7 @@ import pytest
 
 import kpis
 from etl.contract import KPI_NAMES
-from kpis import Scope
-from kpis.quarters import (
+from etl.quarters import (
     financial_year,
     last_quarters,
     previous_quarter,
@@ -27,6 +26,7 @@ from kpis.quarters import (
     same_quarter_last_year,
     shift_quarter,
 )
+from kpis import Scope
 
 try:
     from tests.conftest_kpis import Warehouse

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from etl import normalise as n
+from etl import quarters as q
 
 
 def s(*values):
@@ -19,23 +20,23 @@ def s(*values):
     ["2025-26 Q2", "2025/26 Q2", "FY2025-26 Q2", "Q2 2025/26", "2025-26-Q2", " fy2025/26 q2 ", "2025/2026 Q2"],
 )
 def test_quarter_spellings_all_read_as_canonical(text):
-    assert n.parse_quarter(text) == "2025-26 Q2"
+    assert q.parse_quarter(text) == "2025-26 Q2"
 
 
 @pytest.mark.parametrize("text", ["2025-27 Q1", "Q5 2025/26", "2025 Q2", "July 2025", ""])
 def test_unreadable_quarters_are_rejected(text):
     with pytest.raises(ValueError, match="is not a quarter"):
-        n.parse_quarter(text)
+        q.parse_quarter(text)
 
 
 def test_quarter_bounds_follow_the_financial_year():
-    assert n.quarter_bounds("2025-26 Q1") == (dt.date(2025, 4, 1), dt.date(2025, 6, 30))
-    assert n.quarter_bounds("2025-26 Q3") == (dt.date(2025, 10, 1), dt.date(2025, 12, 31))
-    assert n.quarter_bounds("2025-26 Q4") == (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
-    assert n.shift_quarter("2025-26 Q1", -1) == "2024-25 Q4"
-    assert n.shift_quarter("2025-26 Q4", 1) == "2026-27 Q1"
-    assert n.quarter_of_date(dt.date(2026, 3, 31)) == "2025-26 Q4"
-    assert n.quarters_between("2024-25 Q4", "2025-26 Q2") == ["2024-25 Q4", "2025-26 Q1", "2025-26 Q2"]
+    assert q.quarter_bounds("2025-26 Q1") == (dt.date(2025, 4, 1), dt.date(2025, 6, 30))
+    assert q.quarter_bounds("2025-26 Q3") == (dt.date(2025, 10, 1), dt.date(2025, 12, 31))
+    assert q.quarter_bounds("2025-26 Q4") == (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+    assert q.shift_quarter("2025-26 Q1", -1) == "2024-25 Q4"
+    assert q.shift_quarter("2025-26 Q4", 1) == "2026-27 Q1"
+    assert q.quarter_of_date(dt.date(2026, 3, 31)) == "2025-26 Q4"
+    assert q.quarters_between("2024-25 Q4", "2025-26 Q2") == ["2024-25 Q4", "2025-26 Q1", "2025-26 Q2"]
 
 
 def test_money_accepts_the_contract_spellings():

@@ -17,7 +17,7 @@ if PagesManager.uses_pages_directory:
 from dashboard import auth, data, submission  # noqa: E402
 from etl import access  # noqa: E402
 from etl import contract as c  # noqa: E402
-from etl.normalise import quarter_bounds, quarter_of_date, quarters_between, shift_quarter  # noqa: E402
+from etl.quarters import quarter_bounds, quarter_of_date, quarters_between, shift_quarter  # noqa: E402
 
 K = "admin_"
 

@@ -15,7 +15,7 @@ if PagesManager.uses_pages_directory:
 
 from dashboard import auth, data  # noqa: E402
 from etl import contract as c  # noqa: E402
-from etl.normalise import quarter_of_date, quarters_between, shift_quarter  # noqa: E402
+from etl.quarters import quarter_of_date, quarters_between, shift_quarter  # noqa: E402
 
 K = "history_"
 

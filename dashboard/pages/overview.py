@@ -12,8 +12,8 @@ if PagesManager.uses_pages_directory:
     st.rerun()
 
 from dashboard import data, exports, state, tables, theme
+from etl.quarters import last_quarters
 from kpis import Scope
-from kpis.quarters import last_quarters
 
 st.title("Localism overview")
 quarter = state.chosen_quarter()

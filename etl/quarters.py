@@ -1,7 +1,8 @@
-"""Financial-year quarters in their canonical spelling (`2025-26 Q2`): dates, neighbours, ranges.
+"""Financial-year quarters: reading every accepted spelling, and arithmetic on the canonical one.
 
-Parsing every accepted spelling belongs to `etl.normalise.parse_quarter`, so the CLI and the
-loader read quarters the same way; the arithmetic below only ever sees canonical text.
+UK local-government financial years start on 1 April: Q1 is April-June ... Q4 January-March. The
+canonical spelling is `2025-26 Q2`; `parse_quarter` reads the contract's variants, and everything
+else here only ever sees canonical text.
 """
 
 from __future__ import annotations
@@ -9,14 +10,35 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-_CANONICAL = re.compile(r"^(\d{4})-(\d{2}) Q([1-4])$")
+# Patterns use [0-9], not \d, which also matches digits of other scripts.
+_Q_YEAR_FIRST = re.compile(r"^(?:fy\s*)?([0-9]{4})\s*[-/]\s*([0-9]{2}|[0-9]{4})\s*[-\s]?\s*q\s*([1-4])$")
+_Q_QUARTER_FIRST = re.compile(r"^q\s*([1-4])\s*[-\s]?\s*(?:fy\s*)?([0-9]{4})\s*[-/]\s*([0-9]{2}|[0-9]{4})$")
 
 
 def parse_quarter(text: str) -> str:
-    """Read a quarter in any spelling the contract accepts; raise ValueError with a clear message."""
-    from etl.normalise import parse_quarter as etl_parse_quarter  # one parser for the whole product
+    """Read a financial-year quarter in any accepted spelling; return it as `2025-26 Q2`."""
+    key = " ".join(str(text).split()).lower()  # case- and space-insensitive
+    m = _Q_YEAR_FIRST.match(key)
+    if m:
+        start, end, q = m.group(1), m.group(2), m.group(3)
+    else:
+        m = _Q_QUARTER_FIRST.match(key)
+        if not m:
+            raise ValueError(
+                f"'{text}' is not a quarter: write it like 2025-26 Q2 (financial year, then Q1-Q4)"
+            )
+        q, start, end = m.group(1), m.group(2), m.group(3)
+    first = int(start)
+    second = int(end) if len(end) == 4 else (first // 100) * 100 + int(end)
+    if second != first + 1:
+        raise ValueError(
+            f"'{text}' is not a quarter: the financial year must run over two consecutive years, "
+            f"like {first}-{(first + 1) % 100:02d}"
+        )
+    return f"{first}-{second % 100:02d} Q{q}"
 
-    return etl_parse_quarter(text)
+
+_CANONICAL = re.compile(r"^([0-9]{4})-([0-9]{2}) Q([1-4])$")
 
 
 def _parts(quarter: str) -> tuple[int, int]:
@@ -82,3 +104,8 @@ def quarter_of_date(day: dt.date) -> str:
     """The quarter a date falls in."""
     fy = day.year - (day.month < 4)
     return _make(fy, (day.month - 4) % 12 // 3 + 1)
+
+
+def quarter_bounds(quarter: str) -> tuple[dt.date, dt.date]:
+    """First and last day of a canonical quarter."""
+    return quarter_start(quarter), quarter_end(quarter)
