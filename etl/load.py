@@ -262,9 +262,6 @@ def store_return(
 # Reference data
 
 
-_TABLE_COLUMNS = {kind: cols for kind, cols in c.REFERENCE_COLUMNS.items()}
-
-
 def load_reference(
     db: str | Path,
     *,

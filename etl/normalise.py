@@ -8,7 +8,6 @@ value was fine or blank), so the validator can report every unreadable cell at o
 from __future__ import annotations
 
 import difflib
-import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 
@@ -283,10 +282,3 @@ def parse_directorate(
                 f" (closest: {', '.join(hints)})" if hints else ""
             )
     return values, reasons
-
-
-def is_nan_text(value: object) -> bool:
-    """True for None, pandas NA and float NaN."""
-    if value is None or value is pd.NA:
-        return True
-    return isinstance(value, float) and math.isnan(value)
