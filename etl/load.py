@@ -402,9 +402,13 @@ def _boundaries(
     problems: list[Problem] = []
     rows: dict[str, str] = {}
     unknown: list[str] = []
-    for i, feature in enumerate(doc.get("features") or [], start=1):
-        props = (feature or {}).get("properties") or {}
-        geometry = (feature or {}).get("geometry")
+    features = doc.get("features")
+    if not isinstance(features, list):
+        return empty, [Problem(None, None, None, "The FeatureCollection has no list of features.")], []
+    for i, feature in enumerate(features, start=1):
+        feature = feature if isinstance(feature, dict) else {}
+        props = feature.get("properties") if isinstance(feature.get("properties"), dict) else {}
+        geometry = feature.get("geometry") if isinstance(feature.get("geometry"), dict) else None
         code = _feature_code(props)
         if not code:
             problems.append(Problem(None, f"feature {i}", None, "has no ward code (property ward_code, WDnnCD or area_code)"))

@@ -329,10 +329,22 @@ class DirectoratesReference(pa.DataFrameModel):
         strict = True
         coerce = True
 
-    @pa.check("short_name", error="short_name|is used by more than one directorate")
-    def _short_unique(cls, s: Series[str]) -> Series[bool]:
-        key = s.str.lower()
-        return s.isna() | ~key.duplicated(keep=False)
+    @pa.dataframe_check(error="short_name|is already another directorate's name or short name")
+    def _names_distinct(cls, df: pd.DataFrame) -> Series[bool]:
+        # Returns name a directorate by name or short name; each spelling must mean one directorate,
+        # or a lead's file could land in another directorate's figures.
+        def key(s: pd.Series) -> pd.Series:
+            return s.str.split().str.join(" ").str.lower()
+
+        names, shorts = key(df.directorate), key(df.short_name)
+        counts = pd.concat([names, shorts.dropna()]).value_counts()
+        own = (shorts == names).fillna(False).astype(int)  # 'ADH' as its own name is no clash
+        clash = shorts.map(counts).fillna(0) > 1 + own  # anyone else's name or short name
+        return (shorts.isna() | ~clash.fillna(False)).astype(bool)
+
+    @pa.check("directorate", error="directorate|is the same name as another row (ignoring case and spaces)")
+    def _names_unique(cls, s: Series[str]) -> Series[bool]:
+        return ~s.str.split().str.join(" ").str.lower().duplicated(keep=False).fillna(False)
 
 
 _SHARE_KPIS = {

@@ -280,9 +280,13 @@ def _attach(db: Path) -> duckdb.DuckDBPyConnection:
         literal = "'" + str(db).replace("'", "''") + "'"
         con.execute(f"ATTACH {literal} AS {ALIAS} (READ_ONLY)")
         con.execute(f"USE {ALIAS}")
+        _check_schema(con)
     except duckdb.Error as exc:
         con.close()
         raise WarehouseError(f"Cannot open the warehouse at {db}: {exc}") from exc
+    except WarehouseError:
+        con.close()
+        raise
     return con
 
 

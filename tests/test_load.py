@@ -138,3 +138,22 @@ def test_reloading_wards_without_a_ward_in_use_warns(council):
     out = load_reference(council, kind="wards", content=without_ashby.encode(), file_name="w.csv", user="admin")
     assert out.ok
     assert any("1 row(s) of current returns name ward(s) not in this file (E05000001)" in w for w in out.warnings)
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [b'{"type":"FeatureCollection","features":"x"}', b'{"type":"FeatureCollection","features":[1]}',
+     b'{"type":"FeatureCollection","features":[{"properties":"x","geometry":[]}]}'],
+)
+def test_malformed_geojson_is_rejected_not_a_crash(council, doc):
+    out = load_reference(council, kind="boundaries", content=doc, file_name="b.geojson", user="admin")
+    assert out.status == "rejected" and out.problems
+
+
+def test_a_duckdb_file_that_is_not_a_warehouse_gives_a_clear_error(tmp_path):
+    import duckdb
+
+    other = tmp_path / "other.duckdb"
+    duckdb.connect(str(other)).close()
+    with pytest.raises(warehouse.WarehouseError, match="not a localism warehouse"):
+        warehouse.Reader(other).query_df("SELECT 1")

@@ -263,3 +263,21 @@ def test_targets_reference_rules():
     assert any(p[:2] == (3, "kpi") for p in got)
     assert (3, "financial_year", "is not a financial year like 2025-26") in got
     assert any(p[:2] == (3, "direction") for p in got)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        ("directorate,short_name\nAdults and Health,Children and Families\nChildren and Families,CHF\n", 2, "short_name"),
+        ("directorate,short_name\nAdults and Health,ADH\nChildren,adh\n", 3, "short_name"),
+        ("directorate,short_name\nAdults and Health,\nadults  and health,\n", 3, "directorate"),
+    ],
+)
+def test_each_directorate_spelling_means_one_directorate(text, line, column):
+    r = validate_reference(read_table(text.encode()), "directorates", Reference())
+    assert any(p.line == line and p.column == column for p in r.problems), r.problems
+
+
+def test_a_short_name_may_equal_its_own_name():
+    text = "directorate,short_name\nPlace,place\nAdults and Health,ADH\n"
+    assert validate_reference(read_table(text.encode()), "directorates", Reference()).ok

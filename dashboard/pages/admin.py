@@ -14,7 +14,7 @@ if PagesManager.uses_pages_directory:
     PagesManager.uses_pages_directory = False
     st.rerun()
 
-from dashboard import auth, data, submission  # noqa: E402
+from dashboard import auth, data, exports, submission  # noqa: E402
 from etl import access  # noqa: E402
 from etl import contract as c  # noqa: E402
 from etl.quarters import quarter_bounds, quarter_of_date, quarters_between, shift_quarter  # noqa: E402
@@ -48,8 +48,8 @@ with ref_tab:
                 st.table(submission.problems_frame(out.problems))
                 annotated = submission.annotate(content, upload.name, out.problems, sheet=kind)
                 if annotated and kind != "boundaries":
-                    data, name, mime = annotated
-                    st.download_button("Download your file with a problems column", data, file_name=name,
+                    annotated_bytes, name, mime = annotated
+                    st.download_button("Download your file with a problems column", annotated_bytes, file_name=name,
                                        mime=mime, key=K + "ref_annotated")
             for w in out.warnings:
                 st.warning(w)
@@ -88,5 +88,5 @@ with users_tab:
 with audit_tab:
     log = data.audit_log()
     st.dataframe(log, hide_index=True)
-    st.download_button("Download the audit log (CSV)", log.to_csv(index=False).encode("utf-8"),
+    st.download_button("Download the audit log (CSV)", exports.to_csv_bytes(log),
                        file_name="audit-log.csv", mime="text/csv", key=K + "audit_csv")

@@ -13,7 +13,7 @@ if PagesManager.uses_pages_directory:
     PagesManager.uses_pages_directory = False
     st.rerun()
 
-from dashboard import auth, data  # noqa: E402
+from dashboard import auth, data, exports, theme  # noqa: E402
 from etl import contract as c  # noqa: E402
 from etl.quarters import quarter_of_date, quarters_between, shift_quarter  # noqa: E402
 
@@ -69,7 +69,7 @@ else:
              "problems", "message"]
     st.dataframe(shown[order], hide_index=True,
                  column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
-    st.download_button("Download this history (CSV)", history.to_csv(index=False).encode("utf-8"),
+    st.download_button("Download this history (CSV)", exports.to_csv_bytes(history),
                        file_name="submission-history.csv", mime="text/csv", key=K + "csv")
     if actor.is_admin:
         st.subheader("Archived original files")
@@ -80,5 +80,5 @@ else:
         archived = data.archived_file(int(sid))
         if archived:
             name, original = archived
-            st.download_button(f"Download the original file ({name})", original, file_name=name,
+            st.download_button(f"Download the original file ({theme.md_escape(name)})", original, file_name=name,
                                key=K + "archive_dl")

@@ -14,7 +14,7 @@ if PagesManager.uses_pages_directory:
     PagesManager.uses_pages_directory = False
     st.rerun()
 
-from dashboard import auth, data, submission  # noqa: E402
+from dashboard import auth, data, submission, theme  # noqa: E402
 from etl import access, templates  # noqa: E402
 from etl import contract as c  # noqa: E402
 from etl.quarters import quarter_of_date, quarters_between, shift_quarter  # noqa: E402
@@ -69,7 +69,8 @@ key = (digest, return_type, directorate, quarter)
 
 if key not in results:
     try:
-        with st.status(f"Checking {upload.name} ({len(content) / 1024:,.0f} KB)…", expanded=False) as status:
+        shown_name = theme.md_escape(upload.name)  # a file name is user text: never markdown
+        with st.status(f"Checking {shown_name} ({len(content) / 1024:,.0f} KB)…", expanded=False) as status:
             st.write("Reading and validating every row…")
             pre = submission.preview(actor, db, return_type=return_type, directorate=directorate,
                                      quarter=quarter, content=content, file_name=upload.name)
@@ -80,7 +81,7 @@ if key not in results:
                                            quarter=quarter, content=content, file_name=upload.name)
                 pre = submission.Preview(outcome)
                 st.cache_data.clear()
-            status.update(label=f"Checked {upload.name}", state="complete")
+            status.update(label=f"Checked {shown_name}", state="complete")
     except PermissionError as exc:
         st.error(str(exc))
         st.stop()
@@ -94,8 +95,8 @@ if outcome.status == "rejected":
     st.table(submission.problems_frame(outcome.problems))
     annotated = submission.annotate(content, upload.name, outcome.problems, sheet=return_type)
     if annotated:
-        data, name, mime = annotated
-        st.download_button("Download your file with a problems column", data, file_name=name, mime=mime,
+        annotated_bytes, name, mime = annotated
+        st.download_button("Download your file with a problems column", annotated_bytes, file_name=name, mime=mime,
                            key=K + "annotated")
     st.stop()
 
