@@ -17,7 +17,6 @@ from etl import access, warehouse
 from etl.access import Actor
 
 _SESSION_KEY = "auth_actor"
-_OIDC_ACTOR_KEY = "auth_oidc_actor"
 
 
 def db_path() -> str:
@@ -56,12 +55,8 @@ def _oidc_user() -> Actor | None:
         name = st.user.get("name") or email
     except Exception:
         return None
-    cached = st.session_state.get(_OIDC_ACTOR_KEY)
-    if cached and cached.get("email") == email:
-        return Actor(cached["name"], cached["role"], tuple(cached["directorates"]), cached["email"])
-    actor = access.actor_for_email(email, access.users_path(), name=name)
-    st.session_state[_OIDC_ACTOR_KEY] = actor.as_dict()
-    return actor
+    # Read the accounts file on every run, so a changed role applies at once.
+    return access.actor_for_email(email, access.users_path(), name=name)
 
 
 def current_user() -> Actor | None:
@@ -71,13 +66,19 @@ def current_user() -> Actor | None:
     data: dict[str, Any] | None = st.session_state.get(_SESSION_KEY)
     if not data:
         return None
+    if data.get("from_file"):
+        # Roles and directorates as the accounts file says now: a removed account is signed out,
+        # and a changed role applies at once, not at the next sign-in.
+        actor = access.file_account(data["name"], access.users_path())
+        if actor is None:
+            st.session_state.pop(_SESSION_KEY, None)
+        return actor
     return Actor(data["name"], data["role"], tuple(data["directorates"]), data.get("email"))
 
 
 def sign_out() -> None:
     """Forget the signed-in person."""
     st.session_state.pop(_SESSION_KEY, None)
-    st.session_state.pop(_OIDC_ACTOR_KEY, None)
     if oidc_configured():
         st.logout()
 
@@ -110,7 +111,10 @@ def sign_in_form(key: str, where: Any = st) -> Actor | None:
             time.sleep(0.5)  # slow down guessing a little
             where.error("That user name and password do not match an account.")
             return None
-        st.session_state[_SESSION_KEY] = actor.as_dict()
+        # An account from the accounts file is re-read on every run (see current_user); the demo
+        # accounts are fixed and exist only in demo mode.
+        from_file = access.file_account(actor.name, access.users_path()) is not None
+        st.session_state[_SESSION_KEY] = {**actor.as_dict(), "from_file": from_file}
         st.rerun()
     return None
 

@@ -377,6 +377,14 @@ def all_accounts(path: str | Path | None = None, db: str | Path | None = None) -
     return accounts
 
 
+def file_account(name: str, path: str | Path | None = None) -> Actor | None:
+    """The actor for an account in the accounts file as it stands now (None if it is not there)."""
+    for account in read_accounts(path):
+        if account.name.lower() == name.strip().lower():
+            return account.actor()
+    return None
+
+
 def verify_password(name: str, password: str, path: str | Path | None = None,
                     db: str | Path | None = None) -> Actor | None:
     """The actor for a name and password, or None (same answer for unknown name and wrong password)."""

@@ -299,3 +299,32 @@ def test_archived_original_is_the_uploaded_bytes(db: Path) -> None:
     out = access.submit_as(LEAD, db, return_type="budget", directorate=ADULTS, quarter=QUARTER,
                            content=bad_budget_csv(), file_name="mine.csv")
     assert read(db, queries.archived_file, out.submission_id) == ("mine.csv", bad_budget_csv())
+
+
+def test_a_changed_or_removed_account_applies_at_once_to_a_signed_in_session(db: Path, tmp_path: Path) -> None:
+    users = tmp_path / "users.json"
+    access.add_user(users, name="jo.lead", role="lead", directorates=[ADULTS], password="a-long-password")
+
+    def script() -> None:
+        import streamlit as st
+
+        from dashboard import auth
+
+        actor = auth.current_user()
+        if actor is None:
+            auth.sign_in_form("t")
+        else:
+            st.write(f"who={actor.name} role={actor.role} dirs={','.join(actor.directorates)}")
+
+    at = AppTest.from_function(script, default_timeout=TIMEOUT).run()
+    at.text_input(key="t_name").input("jo.lead")
+    at.text_input(key="t_password").input("a-long-password")
+    at.button[0].click()
+    at.run()
+    assert f"who=jo.lead role=lead dirs={ADULTS}" in _texts(at.markdown)
+    access.add_user(users, name="jo.lead", role="viewer", password="a-long-password")  # role changed
+    at.run()
+    assert "who=jo.lead role=viewer dirs=" in _texts(at.markdown)
+    users.write_text('{"users": []}', encoding="utf-8")  # account removed
+    at.run()
+    assert "who=" not in _texts(at.markdown) and at.text_input(key="t_name") is not None
