@@ -161,11 +161,25 @@ def _reference(db: str | Path) -> load.Reference:
 
 def resolve_directorate(db: str | Path, directorate: str) -> str:
     """The reference spelling of a directorate name or short name (ValueError if unknown)."""
-    ref = _reference(db)
+    return _resolve(_reference(db), directorate)
+
+
+def _resolve(ref: load.Reference, directorate: str) -> str:
     hit = match_directorate(directorate, ref.directorates, ref.short_names)
     if hit is None:
         raise ValueError(f"'{directorate}' is not a directorate of this council.")
     return hit
+
+
+def _authorised_directorate(actor: Actor, db: str | Path, directorate: str) -> str:
+    """The reference spelling of `directorate`, once the actor is known to be allowed to send for it."""
+    _check_role(actor)
+    if actor.role == "viewer":  # before even reading the warehouse
+        raise PermissionError(f"{actor.name} is a viewer: viewers cannot send returns.")
+    ref = _reference(db)
+    canonical = _resolve(ref, directorate)
+    authorise_submission(actor, canonical, ref)
+    return canonical
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,14 +200,7 @@ def submit_as(
     before_commit: Callable[[Any], None] | None = None,
 ) -> load.Outcome:
     """Check the actor may send for `directorate`, then submit (with optional commentary)."""
-    _check_role(actor)
-    if actor.role == "viewer":  # before even reading the warehouse
-        raise PermissionError(f"{actor.name} is a viewer: viewers cannot send returns.")
-    ref = _reference(db)
-    canonical = match_directorate(directorate, ref.directorates, ref.short_names)
-    if canonical is None:
-        raise ValueError(f"'{directorate}' is not a directorate of this council.")
-    authorise_submission(actor, canonical, ref)
+    canonical = _authorised_directorate(actor, db, directorate)
     note = (commentary or "").strip()
 
     def _extra(con: Any) -> None:
@@ -213,8 +220,7 @@ def submit_as(
 
 def add_commentary_as(actor: Actor, db: str | Path, *, directorate: str, quarter: str, body: str) -> None:
     """Record commentary for a directorate the actor may send for."""
-    canonical = resolve_directorate(db, directorate)
-    authorise_submission(actor, canonical, _reference(db))
+    canonical = _authorised_directorate(actor, db, directorate)
     load.add_commentary(db, directorate=canonical, quarter=quarter, body=body, user=actor.name)
 
 
@@ -245,12 +251,7 @@ def dry_run_as(
 
     Used to preview what an upload would change (rows and KPIs after) before the person confirms.
     """
-    _check_role(actor)
-    ref = _reference(db)
-    canonical = match_directorate(directorate, ref.directorates, ref.short_names)
-    if canonical is None:
-        raise ValueError(f"'{directorate}' is not a directorate of this council.")
-    authorise_submission(actor, canonical, ref)
+    canonical = _authorised_directorate(actor, db, directorate)
     with tempfile.TemporaryDirectory(prefix="localism-preview-") as tmp:
         copy = Path(tmp) / "preview.duckdb"
         shutil.copyfile(db, copy)
