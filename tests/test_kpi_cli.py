@@ -21,11 +21,7 @@ import pytest
 
 from etl.contract import DIMENSIONS, KPI_NAMES
 from etl.warehouse import read_only, write
-
-try:
-    from tests.conftest_kpis import Q1, Q, Warehouse, build_example
-except ImportError:  # pragma: no cover
-    from conftest_kpis import Q1, Q, Warehouse, build_example  # type: ignore[no-redef]
+from tests.conftest_kpis import Q1, Q, Warehouse, build_example
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTS = {"active_partnerships", "new_partnerships"}

@@ -22,11 +22,7 @@ import pandas as pd
 import pytest
 
 import kpis
-
-try:
-    from tests.conftest_kpis import Warehouse
-except ImportError:  # pragma: no cover
-    from conftest_kpis import Warehouse  # type: ignore[no-redef]
+from tests.conftest_kpis import Warehouse
 
 Q1, Q2 = "2025-26 Q1", "2025-26 Q2"
 WARDS = {f"W{i}": f"E0500000{i}" for i in range(1, 9)}

@@ -24,11 +24,7 @@ import kpis
 from etl.contract import DIMENSIONS
 from kpis import Scope
 from kpis.engine import load_sql
-
-try:
-    from tests.conftest_kpis import Warehouse
-except ImportError:  # pragma: no cover
-    from conftest_kpis import Warehouse  # type: ignore[no-redef]
+from tests.conftest_kpis import Warehouse
 
 Q = "2025-26 Q2"
 W1, W2 = "E05000001", "E05000002"

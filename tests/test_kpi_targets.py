@@ -13,11 +13,7 @@ import kpis
 from etl.contract import KPI_NAMES
 from kpis import methodology as m
 from kpis import rag
-
-try:
-    from tests.conftest_kpis import ASC, CHILDREN, PLACE, Q, build_example
-except ImportError:  # pragma: no cover
-    from conftest_kpis import ASC, CHILDREN, PLACE, Q, build_example  # type: ignore[no-redef]
+from tests.conftest_kpis import ASC, CHILDREN, PLACE, Q, build_example
 
 
 @pytest.mark.parametrize(

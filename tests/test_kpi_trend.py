@@ -27,11 +27,7 @@ from etl.quarters import (
     shift_quarter,
 )
 from kpis import Scope
-
-try:
-    from tests.conftest_kpis import Warehouse
-except ImportError:  # pragma: no cover
-    from conftest_kpis import Warehouse  # type: ignore[no-redef]
+from tests.conftest_kpis import Warehouse
 
 W1 = "E05000001"
 BUDGET = {

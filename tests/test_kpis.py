@@ -22,35 +22,19 @@ import kpis
 from etl.contract import KPI_NAMES
 from kpis import Scope
 from kpis.engine import run_sql, sql_files
-
-try:  # tests/ is a package here; without its __init__.py pytest puts tests/ on sys.path instead
-    from tests.conftest_kpis import (
-        ASC,
-        CHILDREN,
-        PLACE,
-        Q1,
-        W1,
-        W2,
-        W3,
-        W4,
-        Q,
-        Warehouse,
-        build_example,
-    )  # fmt: skip
-except ImportError:  # pragma: no cover
-    from conftest_kpis import (  # type: ignore[no-redef]
-        ASC,
-        CHILDREN,
-        PLACE,
-        Q1,
-        W1,
-        W2,
-        W3,
-        W4,
-        Q,
-        Warehouse,
-        build_example,
-    )  # fmt: skip
+from tests.conftest_kpis import (
+    ASC,
+    CHILDREN,
+    PLACE,
+    Q1,
+    W1,
+    W2,
+    W3,
+    W4,
+    Q,
+    Warehouse,
+    build_example,
+)  # fmt: skip
 
 
 @pytest.fixture
