@@ -22,12 +22,17 @@ import pandas as pd
 import pytest
 
 from etl.contract import (
+    ARRANGEMENTS,
     DIMENSIONS,
     DIRECTORATE_COLUMNS,
     KPI_NAMES,
+    MECHANISMS,
+    METHODS,
     OPTIONAL_COLUMNS,
+    PARTNER_TYPES,
     RETURN_COLUMNS,
     RETURN_TYPES,
+    STAGES,
     TARGET_COLUMNS,
     WARD_COLUMNS,
 )
@@ -227,16 +232,7 @@ def validate(path: Path, ret: str, directorate: str, quarter: str, ref: Referenc
                 fail("mechanism", "required when devolved")
             if devolved == 0 and mechanism not in (None, "none"):
                 fail("mechanism", "must be blank when nothing devolved")
-            if mechanism not in (
-                None,
-                "none",
-                "participatory_budgeting",
-                "community_grants",
-                "ward_councillor_fund",
-                "parish_town_council",
-                "community_asset_transfer",
-                "vcse_commissioning",
-            ):
+            if mechanism not in (None, "none", *MECHANISMS):
                 fail("mechanism", "unknown")
         elif ret == "engagement":
             activity = get("activity_id", str)
@@ -246,24 +242,9 @@ def validate(path: Path, ret: str, directorate: str, quarter: str, ref: Referenc
             day = get("activity_date", parse_date)
             if day is not None and not q_start <= day <= q_end:
                 fail("activity_date", "outside the quarter")
-            if get("method", enum) not in (
-                "survey",
-                "public_meeting",
-                "workshop",
-                "codesign",
-                "participatory_budgeting_vote",
-                "citizens_assembly",
-                "online_platform",
-                "other",
-            ):
+            if get("method", enum) not in METHODS:
                 fail("method", "unknown")
-            if get("stage", enum) not in (
-                "priority_setting",
-                "options",
-                "decision",
-                "implementation",
-                "review",
-            ):
+            if get("stage", enum) not in STAGES:
                 fail("stage", "unknown")
             total = get("participants_total", parse_int)
             for groups in DIMENSIONS.values():
@@ -279,25 +260,10 @@ def validate(path: Path, ret: str, directorate: str, quarter: str, ref: Referenc
                 fail("partnership_id", "duplicate")
             seen.add(pid)
             get("partner_name", str)
-            if get("partner_type", enum) not in (
-                "vcse",
-                "parish_town_council",
-                "community_business",
-                "faith_group",
-                "residents_association",
-                "big_local",
-                "other",
-            ):
+            if get("partner_type", enum) not in PARTNER_TYPES:
                 fail("partner_type", "unknown")
             arrangement = get("arrangement", enum)
-            if arrangement not in (
-                "community_asset_transfer",
-                "service_delivery",
-                "coproduction",
-                "grant_funding",
-                "neighbourhood_governance",
-                "other",
-            ):
+            if arrangement not in ARRANGEMENTS:
                 fail("arrangement", "unknown")
             start = get("start_date", parse_date)
             end = get("end_date", parse_date, required=False)
