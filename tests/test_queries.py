@@ -136,6 +136,12 @@ QUERY_ARGS = {
 def test_every_query_runs_on_the_app_reader(council: Path, name: str) -> None:
     """Each query runs on a Reader cursor (as the app runs it), not only on read_only()."""
     _submit(council, _budget(), "b.csv", T0)
-    reader = warehouse.Reader(council)
-    with reader.cursor() as cur:
-        getattr(queries, name)(cur, *QUERY_ARGS.get(name, ()))
+    query, args = getattr(queries, name), QUERY_ARGS.get(name, ())
+    with warehouse.Reader(council).cursor() as cur:
+        on_reader = query(cur, *args)
+    with warehouse.read_only(council) as con:
+        expected = query(con, *args)
+    if isinstance(expected, pd.DataFrame):
+        pd.testing.assert_frame_equal(on_reader, expected)
+    else:
+        assert on_reader == expected
