@@ -211,6 +211,15 @@ def describe_bars(df: pd.DataFrame, category: str, value: str, title: str, unit:
     return f"{title}: {items}."
 
 
+def describe_heatmap(df: pd.DataFrame, title: str) -> str:
+    """Text equivalent of the method x stage grid: totals, then each used cell, largest first."""
+    used = df[df["activities"] > 0].sort_values("activities", ascending=False)
+    cells = "; ".join(f"{theme.label(r.method)} at {theme.label(r.stage).lower()}: {r.activities}"
+                      for r in used.itertuples())
+    return (f"{title}: {int(df['activities'].sum())} activities, "
+            f"{int(df['participants'].sum()):,} participants. {cells}.")
+
+
 def describe_map(df: pd.DataFrame, value: str, title: str, unit: str) -> str:
     """Which wards are highest and lowest on the map."""
     data = df.dropna(subset=[value]).sort_values(value)

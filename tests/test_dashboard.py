@@ -237,6 +237,13 @@ def test_ward_map_and_geojson() -> None:
     assert (ROOT / "dashboard" / "static" / "world_110m.json").exists()
 
 
+def test_heatmap_summary_names_totals_and_cells_largest_first() -> None:
+    df = pd.DataFrame({"method": ["survey", "workshop", "codesign"], "stage": ["options", "review", "decision"],
+                       "activities": [2, 0, 5], "participants": [30, 0, 1200]})
+    assert charts.describe_heatmap(df, "Grid") == (
+        "Grid: 7 activities, 1,230 participants. Co-design at decision: 5; Survey at options: 2.")
+
+
 # ---------------------------------------------------------------------------------------------
 # exports.py
 

@@ -70,10 +70,7 @@ st.header("Engagement by method and stage")
 engagement = data.breakdown("engagement_by_method_stage", scope)
 title = f"Engagement activities by method and stage, {directorate}, {quarter}"
 used = engagement[engagement["activities"] > 0]
-summary = (f"{title}: {int(engagement['activities'].sum())} activities, "
-           f"{int(engagement['participants'].sum()):,} participants. "
-           + "; ".join(f"{theme.label(r.method)} at {theme.label(r.stage).lower()}: {r.activities}"
-                       for r in used.sort_values("activities", ascending=False).itertuples()) + ".")
+summary = charts.describe_heatmap(engagement, title)
 st.plotly_chart(charts.heatmap_figure(engagement, "method", "stage", "activities", title),
                 key="dir_engagement", theme=None, alt=summary)
 st.caption(summary)
