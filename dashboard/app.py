@@ -18,7 +18,7 @@ import streamlit as st  # noqa: E402
 from dashboard import auth, data, state, theme  # noqa: E402,F401  (theme registers the Plotly template)
 from etl.warehouse import WarehouseError  # noqa: E402
 
-PAGES = Path(__file__).resolve().parent / "pages"
+PAGES = Path(__file__).resolve().parent / "views"  # not pages/: Streamlit would run that folder as legacy pages
 
 st.set_page_config(
     page_title="Localism dashboard",

@@ -123,8 +123,8 @@ def test_scrutiny_journey(app_url: str, chrome, tmp_path: Path) -> None:
 def test_axe_every_page(app_url: str, chrome, name: str) -> None:
     root = Path(__file__).resolve().parent.parent
     path = {**MY_PAGES, **OTHER_PAGES}[name]
-    if name in OTHER_PAGES and not (root / "dashboard" / "pages" / f"{path}.py").exists():
-        pytest.skip(f"dashboard/pages/{path}.py is not there yet")
+    if name in OTHER_PAGES and not (root / "dashboard" / "views" / f"{path}.py").exists():
+        pytest.skip(f"dashboard/views/{path}.py is not there yet")
     page = b.new_page(chrome)
     page.goto(f"{app_url}/{path}?ward=E05900017&neighbourhood=Northmoor")
     b.wait_for_app(page)

@@ -20,9 +20,9 @@ from tests import browser as helpers
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard" / "app.py")
-MY_PAGES = ("pages/overview.py", "pages/directorates.py", "pages/neighbourhoods.py", "pages/methods.py")
+MY_PAGES = ("views/overview.py", "views/directorates.py", "views/neighbourhoods.py", "views/methods.py")
 # Written by another engineer; opened here (no exception) only once their files exist.
-LEAD_PAGES = tuple(p for p in ("pages/submit.py", "pages/history.py", "pages/admin.py")
+LEAD_PAGES = tuple(p for p in ("views/submit.py", "views/history.py", "views/admin.py")
                    if (ROOT / "dashboard" / p).exists())
 
 
@@ -121,7 +121,7 @@ def test_ward_profile_equals_kpis(warehouse_env: Path) -> None:
     name = cold.loc[cold["ward_code"] == ward, "ward_name"].iloc[0]
     neighbourhood = cold.loc[cold["ward_code"] == ward, "neighbourhood"].iloc[0]
     at = _app(neighbourhood=neighbourhood, ward=ward).run()
-    at.switch_page("pages/neighbourhoods.py").run()
+    at.switch_page("views/neighbourhoods.py").run()
     assert not at.exception, at.exception
     shown = _metric_values(at)
     assert shown[f"Participation per 1,000 residents, {name}"] == theme.fmt_kpi(
@@ -139,7 +139,7 @@ def test_ward_profile_equals_kpis(warehouse_env: Path) -> None:
 
 def test_neighbourhood_filter_limits_ward_choices(warehouse_env: Path) -> None:
     at = _app(neighbourhood="Northmoor").run()
-    at.switch_page("pages/neighbourhoods.py").run()
+    at.switch_page("views/neighbourhoods.py").run()
     ward_box = next(s for s in at.selectbox if s.label == "Ward")
     codes = [o for o in ward_box.options if o]
     assert codes and len(codes) < 24
@@ -148,7 +148,7 @@ def test_neighbourhood_filter_limits_ward_choices(warehouse_env: Path) -> None:
 
 def test_directorate_page_from_url(warehouse_env: Path) -> None:
     at = _app(directorate="Environment and Transport").run()
-    at.switch_page("pages/directorates.py").run()
+    at.switch_page("views/directorates.py").run()
     assert not at.exception, at.exception
     assert next(s for s in at.selectbox if s.label == "Directorate").value == "Environment and Transport"
     # The demo lead's commentary for the latest quarter (sample_data/commentary.csv).
@@ -164,7 +164,7 @@ def test_new_load_shows_without_restart(demo_db: Path, tmp_path: Path,
     shutil.copyfile(demo_db, db)
     monkeypatch.setenv("LOCALISM_DB", str(db))
     at = _app(directorate="Place and Economy", quarter="2025-26 Q4").run()
-    at.switch_page("pages/directorates.py").run()
+    at.switch_page("views/directorates.py").run()
     assert any("No commentary" in m.value for m in at.markdown)
     body = "<script>alert(1)</script> **Budget** =SUM(A1) [link](http://example.com)"
     add_commentary(db, directorate="Place and Economy", quarter="2025-26 Q4", body=body, user="Lead")

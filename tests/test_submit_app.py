@@ -23,7 +23,7 @@ from tests.test_submit_fixtures import (
     read,
 )
 
-PAGES = Path(__file__).resolve().parent.parent / "dashboard" / "pages"
+PAGES = Path(__file__).resolve().parent.parent / "dashboard" / "views"
 APP = PAGES.parent / "app.py"
 LEAD = Actor("lead.adults", "lead", (ADULTS,))
 TIMEOUT = 60
@@ -203,7 +203,7 @@ def test_commentary_shown_on_directorate_page(db: Path) -> None:
                      content=budget_csv(), file_name="budget.csv", commentary="Grants pot opened in August.")
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.run()
-    at.switch_page("pages/directorates.py")
+    at.switch_page("views/directorates.py")
     at.run()
     assert not at.exception, at.exception
     assert "Grants pot opened in August" in _texts(at.markdown)  # markdown-escaped on the page

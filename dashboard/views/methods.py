@@ -4,13 +4,6 @@ pandera schemas), sources and the time of the latest submission."""
 from __future__ import annotations
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
-
-if PagesManager.uses_pages_directory:
-    # A fresh server whose first visitor opens this page's URL runs it as a legacy (v1) page,
-    # because the folder is called pages/: hand over to the router (app.py) instead.
-    PagesManager.uses_pages_directory = False
-    st.rerun()
 
 from dashboard import data, tables
 from etl import schemas

@@ -5,17 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
-if PagesManager.uses_pages_directory:
-    # Opened by URL on a fresh server, this folder name makes it a legacy (v1) page: hand over to
-    # the router (app.py), as the council pages do.
-    PagesManager.uses_pages_directory = False
-    st.rerun()
-
-from dashboard import auth, data, exports, theme  # noqa: E402
-from etl import contract as c  # noqa: E402
-from etl.quarters import quarter_of_date, quarters_between, shift_quarter  # noqa: E402
+from dashboard import auth, data, exports, theme
+from etl import contract as c
+from etl.quarters import quarter_of_date, quarters_between, shift_quarter
 
 K = "history_"
 

@@ -3,13 +3,6 @@
 from __future__ import annotations
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
-
-if PagesManager.uses_pages_directory:
-    # A fresh server whose first visitor opens this page's URL runs it as a legacy (v1) page,
-    # because the folder is called pages/: hand over to the router (app.py) instead.
-    PagesManager.uses_pages_directory = False
-    st.rerun()
 
 from dashboard import data, exports, state, tables, theme
 from etl.quarters import last_quarters
@@ -73,7 +66,7 @@ lagging = league_display.loc[league_display["Lagging"] == "Yes", "Directorate"].
 if lagging:
     st.markdown("**Lagging directorates.** Open one to see why:")
     for name in lagging:
-        st.page_link("pages/directorates.py", label=f"{name}: directorate page",
+        st.page_link("views/directorates.py", label=f"{name}: directorate page",
                      query_params={"directorate": name, "quarter": quarter})
 
 # --- Returns tracker ----------------------------------------------------------------------------

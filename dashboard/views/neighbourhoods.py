@@ -6,16 +6,9 @@ reopens the same view.
 
 from __future__ import annotations
 
-import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
-
-if PagesManager.uses_pages_directory:
-    # A fresh server whose first visitor opens this page's URL runs it as a legacy (v1) page,
-    # because the folder is called pages/: hand over to the router (app.py) instead.
-    PagesManager.uses_pages_directory = False
-    st.rerun()
-
 import datetime as dt
+
+import streamlit as st
 
 from dashboard import charts, data, exports, state, tables, theme
 from kpis import Scope
