@@ -12,6 +12,8 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from kpis.methodology import display_round
+
 # Okabe-Ito, ordered so the first colours have the strongest contrast on white.
 OKABE_ITO: tuple[str, ...] = (
     "#0072B2",  # blue
@@ -105,6 +107,7 @@ def fmt_kpi(value: Any, unit: str) -> str:
     """A KPI value in its unit: share as %, rate per 1,000 to 1 dp, count whole, index to 2 dp."""
     if is_missing(value):
         return "No data"
+    value = display_round(value, unit)  # the one rounding rule, shared with the RAG status
     if unit == "share":
         return fmt_pct(value)
     if unit == "rate":

@@ -313,12 +313,20 @@ def cold_spots(
 # Targets and RAG
 
 
-def rag(value: float | None, target: float | None, direction: str | None) -> m.Status:
-    """The RAG status of one value against one target, with its label and icon."""
+def rag(
+    value: float | None, target: float | None, direction: str | None, unit: str | None = None
+) -> m.Status:
+    """The RAG status of one value against one target, with its label and icon.
+
+    With `unit`, value and target are first rounded as displayed (`methodology.display_round`),
+    so the status agrees with the figures a reader sees; without it they are compared exactly.
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return m.NO_DATA
     if target is None or (isinstance(target, float) and math.isnan(target)):
         return m.STATUSES["grey"]
+    if unit is not None:
+        value, target = m.display_round(value, unit), m.display_round(target, unit)
     sign = -1.0 if direction == "lower_is_better" else 1.0
     shortfall = sign * (target - value)  # > 0: the target is missed by this much
     slack = 1e-9 * max(1.0, abs(target))  # float noise, e.g. 0.3 * 0.9 != 0.27
@@ -348,7 +356,7 @@ def _rag_frame(values: dict[str, Any], targets: pd.DataFrame) -> pd.DataFrame:
         t = by_kpi.get(k.name)
         target = float(t.target) if t is not None else None
         direction = t.direction if t is not None else k.direction
-        status = rag(values[k.name], target, direction)
+        status = rag(values[k.name], target, direction, k.unit)
         rows.append(
             {
                 "kpi": k.name,
@@ -396,16 +404,55 @@ def pillar_scorecard(
 
 
 def directorate_league(con: duckdb.DuckDBPyConnection, quarter: str) -> pd.DataFrame:
-    """One row per directorate: every KPI and how many are green, amber, red and grey."""
+    """One row per directorate: every KPI, how many are green, amber, red and grey, and whether
+    it is lagging.
+
+    Columns after the KPIs: green, amber, red, grey; `assessed` (KPIs with a target and a value),
+    `score` ((green - red) / assessed, NaN when not assessed), `lagging` (bool), `assessment`
+    ('Lagging', '' or 'Not assessed': show it as the league's Lagging column) and `league_rank`
+    (1 = best; every assessed directorate before every unassessed one; show the league sorted by
+    it). Rows stay in key order, like `kpi_table`. The rules are `methodology.LEAGUE_NOTES`.
+    """
     table = kpi_table(con, quarter, "directorate")
     counts = []
     for row in table.to_dict("records"):
         values = {k: _clean(row[k]) for k in KPI_NAMES}
         statuses = _rag_frame(values, targets_for(con, quarter, row["directorate"]))["status"]
         counts.append({s: int((statuses == s).sum()) for s in ("green", "amber", "red", "grey")})
-    return pd.concat(
+    league = pd.concat(
         [table, pd.DataFrame(counts, columns=["green", "amber", "red", "grey"])], axis=1
     )
+    return pd.concat([league, league_assessment(league)], axis=1)
+
+
+def league_assessment(league: pd.DataFrame) -> pd.DataFrame:
+    """From green/amber/red counts per row (and `directorate`): assessed, score, lagging,
+    assessment, league_rank, as described in `directorate_league`."""
+    assessed = (league["green"] + league["amber"] + league["red"]).astype("int64")
+    score = ((league["green"] - league["red"]) / assessed.where(assessed > 0)).astype("float64")
+    lagging = pd.Series(False, index=league.index)
+    known = score.dropna()
+    if not known.empty:
+        k = math.ceil(len(known) / m.LAGGING_DIVISOR)
+        cut = known.nsmallest(k).max()
+        lagging = (score <= cut) & (score < known.max())  # level with the best is not behind
+    assessment = [
+        m.NOT_ASSESSED_LABEL if n == 0 else m.LAGGING_LABEL if lag else ""
+        for n, lag in zip(assessed, lagging, strict=True)
+    ]
+    # Best first: score, then more on target, fewer off target, then name; unassessed last.
+    order = pd.DataFrame({"missing": score.isna(), "score": -score.fillna(0),
+                          "green": -league["green"], "red": league["red"],
+                          "name": league["directorate"].astype(str)})  # fmt: skip
+    ranked = order.sort_values(["missing", "score", "green", "red", "name"], kind="stable").index
+    rank = pd.Series(range(1, len(ranked) + 1), index=ranked).reindex(league.index)
+    return pd.DataFrame({
+        "assessed": assessed,
+        "score": score,
+        "lagging": lagging.astype(bool),
+        "assessment": assessment,
+        "league_rank": rank.astype("int64"),
+    }, index=league.index)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------

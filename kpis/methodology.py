@@ -7,6 +7,7 @@ regenerate it with `python -m kpis methodology > docs/methodology.md`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from etl.contract import DIMENSIONS, GROUP_LABELS, KPI_NAMES
 
@@ -41,6 +42,25 @@ UNITS: dict[str, str] = {
     "count": "a whole number",
     "index": "a score between 0 and 1 (1 = best)",
 }
+
+DISPLAY_DECIMALS: dict[str, int] = {"share": 3, "rate": 1, "count": 0, "index": 2}
+"""Decimals of the value as shown, per unit: a share 0.1234 shows as 12.3% (3 decimals of the
+fraction), a rate as 22.4, a count whole, an index as 0.95."""
+
+
+def display_round(value: float | int | None, unit: str) -> float | None:
+    """The value as it is displayed: rounded half away from zero to DISPLAY_DECIMALS[unit].
+
+    The one rounding rule: RAG statuses are decided on it and the dashboard's number formatting
+    formats its result, so 'On target' never sits beside a figure that looks short of the target.
+    None (undefined) stays None.
+    """
+    if value is None or value != value:  # None or NaN
+        return None
+    step = Decimal(1).scaleb(-DISPLAY_DECIMALS[unit])
+    # repr() is the shortest text that reads back as the float: 0.125 rounds to 0.13, not 0.12
+    return float(Decimal(repr(float(value))).quantize(step, rounding=ROUND_HALF_UP))
+
 
 # ---------------------------------------------------------------------------------------------
 # RAG
@@ -133,11 +153,28 @@ class KpiDefinition:
     why: str
     sql_file: str
     direction: str = "higher_is_better"  # the natural polarity when no target says otherwise
+    additive: bool = False  # the directorates' values add up to the council's (contract)
 
     @property
     def falls_back_to_council_target(self) -> bool:
-        """Counts scale with a directorate's size, so a council-wide count target never applies."""
-        return self.unit != "count"
+        """Additive KPIs (the directorates' values sum to the council's) never take the council's
+        target: each directorate's share of it would be an impossible bar. Shares, rates within a
+        scope and the index do (contract, 'RAG against targets')."""
+        return not self.additive
+
+    @property
+    def return_type(self) -> str:
+        """The return this KPI is computed from (its completeness depends on that return only)."""
+        return RETURN_OF_SQL_FILE[self.sql_file]
+
+
+RETURN_OF_SQL_FILE: dict[str, str] = {
+    "budget.sql": "budget",
+    "engagement.sql": "engagement",
+    "equality.sql": "engagement",
+    "partnerships.sql": "partnerships",
+}
+"""KPI family (its SQL file) -> the return type its figures come from."""
 
 
 KPIS: tuple[KpiDefinition, ...] = (
@@ -179,6 +216,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         "were taken up, per head so that wards and neighbourhoods of any size compare, and it is "
         "the measure cold spots are found by.",
         sql_file="engagement.sql",
+        additive=True,
     ),
     KpiDefinition(
         name="engagement_equality_index",
@@ -233,6 +271,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         "sectors, parishes and community businesses, as independent actors rather than agents "
         "of the council.",
         sql_file="partnerships.sql",
+        additive=True,
     ),
     KpiDefinition(
         name="new_partnerships",
@@ -245,6 +284,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         why="Whether the council is still widening its circle of community partners, not only "
         "renewing the ones it has.",
         sql_file="partnerships.sql",
+        additive=True,
     ),
     KpiDefinition(
         name="cat_long_lease_share",
@@ -352,15 +392,43 @@ TARGET_NOTES: tuple[str, ...] = (
     "Targets are per financial year: a quarter uses the targets of its year (2025-26 Q2 uses "
     "2025-26).",
     "A directorate uses its own target for the KPI if it has one; otherwise it falls back to "
-    "the council-wide target for shares, rates and the index (they do not grow with a "
-    "directorate's size), but not for counts (a council-wide count of partnerships would be "
-    "an impossible bar for one directorate): a count without a target of its own is grey.",
+    "the council-wide target for the shares and the index ("
+    + ", ".join(f"`{k.name}`" for k in KPIS if not k.additive)
+    + "), which do not grow with a directorate's size, but never for the KPIs that add up "
+    "across directorates ("
+    + ", ".join(f"`{k.name}`" for k in KPIS if k.additive)
+    + "): a directorate's participation is its participants over the whole council's "
+    "population, so the directorates' values sum to the council's and the council's target "
+    "would be an impossible bar for each. Without a target of its own such a KPI is grey "
+    "('No target').",
+    "The status is decided on the value as displayed, rounded half away from zero to "
+    + ", ".join(f"{d} decimal{'s' if d != 1 else ''} for a {u}" for u, d in DISPLAY_DECIMALS.items())
+    + " (a share of 0.1234 is shown, and judged, as 12.3%); the target is rounded the same way, "
+    "so the words never contradict the figures.",
     f"Polarity from the target's direction. higher_is_better: green when value >= target, "
     f"amber when value >= target - {AMBER_TOLERANCE:.0%} of |target|, else red. "
     f"lower_is_better: green when value <= target, amber when value <= target + "
     f"{AMBER_TOLERANCE:.0%} of |target|, else red.",
     "Grey when no target applies ('No target') or the KPI is undefined in the scope "
     "('No data'). Every colour comes with a text label and an icon.",
+)
+
+LAGGING_DIVISOR = 3
+"""The bottom third (ceil(n / this)) of assessed directorates by net score are 'Lagging'."""
+LAGGING_LABEL = "Lagging"
+NOT_ASSESSED_LABEL = "Not assessed"
+
+LEAGUE_NOTES: tuple[str, ...] = (
+    "A directorate is assessed on the KPIs that have both a target (its own, or the council's "
+    "where that applies) and a value this quarter; a KPI without either counts for nothing, "
+    "good or bad.",
+    "Its score is (KPIs on target - KPIs off target) / KPIs assessed, from -1 to 1; within 10% "
+    "counts as neither.",
+    f"'{LAGGING_LABEL}': among the assessed directorates, those whose score is at most the "
+    f"k-th lowest, k = ceil(n / {LAGGING_DIVISOR}) (ties at the cut included), unless that "
+    "score is also the best (when all are level, none is behind).",
+    f"A directorate with no KPI assessed is '{NOT_ASSESSED_LABEL}', never lagging, and sorts "
+    "after every assessed one; a missing value never ranks as best.",
 )
 
 SMALL_NUMBER_NOTES: tuple[str, ...] = (
@@ -379,6 +447,7 @@ THRESHOLDS: tuple[tuple[str, object, str], ...] = (
     ("LONG_LEASE_YEARS", LONG_LEASE_YEARS, "asset transfer lease at least this long"),
     ("ROLLING_QUARTERS", ROLLING_QUARTERS, "quarters in the rolling value"),
     ("SMALL_NUMBER_THRESHOLD", SMALL_NUMBER_THRESHOLD, "counts 1..this-1 shown as '<5'"),
+    ("LAGGING_DIVISOR", LAGGING_DIVISOR, "bottom ceil(n / this) assessed directorates lag"),
 )
 
 
@@ -444,6 +513,7 @@ def render_markdown() -> str:
     out += ["| status | label | icon | meaning |", "| --- | --- | --- | --- |"]
     out += [f"| {s.status} | {s.label} | {s.icon} | {s.meaning} |" for s in STATUSES.values()]
     out += [f"| {NO_DATA.status} | {NO_DATA.label} | {NO_DATA.icon} | {NO_DATA.meaning} |", ""]
+    out += ["## Directorate league", "", *_bullets(LEAGUE_NOTES), ""]
     out += ["## The four pillars", ""]
     for p in PILLARS:
         members = ", ".join(f"`{k.name}`" for k in KPIS if k.pillar == p.name)

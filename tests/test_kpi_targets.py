@@ -7,6 +7,7 @@ long-lease 2/3. Place: devolved 0.075, PB 0.05, active 3.
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 import kpis
@@ -110,8 +111,10 @@ def test_undefined_value_is_grey_no_data(con):
     frame = kpis.rag_status(con, Q, CHILDREN).set_index("kpi")
     assert frame.loc["pb_share", "label"] == "No data"
     assert frame.loc["pb_share", "status"] == "grey"
-    # Children's participation is 0.0 (defined): red against 20.
-    assert frame.loc["participation_per_1000", "status"] == "red"
+    # Children's participation is 0.0 (defined), but additive KPIs never take the council's
+    # target of 20: no target of its own, so grey 'No target', not red.
+    assert frame.loc["participation_per_1000", "status"] == "grey"
+    assert frame.loc["participation_per_1000", "label"] == "No target"
 
 
 def test_pillar_scorecard(con):
@@ -132,9 +135,104 @@ def test_directorate_league(con):
     frame = kpis.directorate_league(con, Q).set_index("directorate")
     assert frame.index.tolist() == [ASC, CHILDREN, PLACE]
     assert list(frame.columns[:1]) == ["quarter"]
-    # Place: devolved green (own), PB red (0.05 vs 0.15), participation 20 green, EEI grey,
-    # early 2/3 vs 0.6 lower-is-better: 0.667 <= 0.66? no -> red; feedback 2/3 vs 0.45 -> red;
-    # counts and long-lease: grey (no own targets; counts do not fall back).
+    # Place: devolved green (own), PB red (0.05 vs 0.15), participation grey (additive: the
+    # council's 20 does not apply), EEI grey, early 2/3 vs 0.6 lower-is-better: 0.667 <= 0.66? no
+    # -> red; feedback 2/3 vs 0.45 -> red; counts and long-lease: grey (additive, no own targets).
     place = frame.loc[PLACE]
-    assert (place["green"], place["amber"], place["red"], place["grey"]) == (2, 0, 3, 4)
+    assert (place["green"], place["amber"], place["red"], place["grey"]) == (1, 0, 3, 5)
     assert (frame[["green", "amber", "red", "grey"]].sum(axis=1) == 9).all()
+    # Assessed = KPIs with a target and a value. Place: 4, score (1 - 3) / 4 = -0.5.
+    # ASC: devolved 0.5 vs 0.2 green, PB 0.5 vs 0.15 green, early 0/1 = 0 <= 0.6 green,
+    # feedback 0 <= 0.45 green: 4 assessed, score 1. Children: every share undefined (no rows),
+    # every additive KPI without its own target: not assessed.
+    assert frame["assessed"].to_dict() == {ASC: 4, CHILDREN: 0, PLACE: 4}
+    assert frame.loc[PLACE, "score"] == -0.5 and frame.loc[ASC, "score"] == 1.0
+    # Two assessed: k = ceil(2 / 3) = 1, the lowest (Place) lags; Children is not assessed.
+    assert frame["assessment"].to_dict() == {ASC: "", CHILDREN: "Not assessed", PLACE: "Lagging"}
+    assert frame["lagging"].to_dict() == {ASC: False, CHILDREN: False, PLACE: True}
+    assert frame["league_rank"].to_dict() == {ASC: 1, PLACE: 2, CHILDREN: 3}
+
+
+def test_directorate_without_its_own_participation_target_shows_no_target():
+    """The issue's example: directorates' participation adds up to the council's, so a council
+    target of 60 would put every directorate 'Off target' for ever."""
+    wh = build_example()
+    wh.target("participation_per_1000", 60)  # council: 22.0 -> red (22 < 54)
+    wh.target("participation_per_1000", 15, directorate=PLACE)  # Place's own: 20.0 -> green
+    con = wh.con
+    # Additive: Place 100 + ASC 10 + Children 0 participants over the council's 5,000 residents
+    # = 20.0 + 2.0 + 0.0 = 22.0, the council's figure.
+    by = kpis.kpi_table(con, Q, "directorate").set_index("directorate")["participation_per_1000"]
+    assert by.to_dict() == {ASC: 2.0, CHILDREN: 0.0, PLACE: 20.0}
+    assert kpis.kpi_values(con, kpis.Scope((Q,)))["participation_per_1000"] == 22.0
+    council = kpis.rag_status(con, Q).set_index("kpi").loc["participation_per_1000"]
+    assert (council["status"], council["target"]) == ("red", 60)
+    asc = kpis.rag_status(con, Q, ASC).set_index("kpi").loc["participation_per_1000"]
+    assert (asc["status"], asc["label"], asc["icon"]) == ("grey", "No target", "○")
+    assert pd.isna(asc["target"])
+    place = kpis.rag_status(con, Q, PLACE).set_index("kpi").loc["participation_per_1000"]
+    assert (place["status"], place["target"], place["target_source"]) == ("green", 15, "directorate")
+    # The same for the partnership counts; a share still falls back to the council's target.
+    assert [k.name for k in m.KPIS if k.additive] == [
+        "participation_per_1000", "active_partnerships", "new_partnerships",
+    ]  # fmt: skip
+    assert not m.KPI_BY_NAME["feedback_rate"].additive
+
+
+def test_no_targets_means_nobody_is_assessed_or_lagging():
+    frame = kpis.directorate_league(build_example().con, Q).set_index("directorate")
+    assert (frame["assessed"] == 0).all()
+    assert frame["assessment"].tolist() == ["Not assessed"] * 3
+    assert not frame["lagging"].any()
+    assert frame["score"].isna().all()
+
+
+def test_a_missing_value_never_ranks_as_best():
+    wh = build_example()
+    # Only feedback has a target: ASC 0 (red), Place 2/3 (green), Children undefined (no data).
+    wh.target("feedback_rate", 0.5)
+    frame = kpis.directorate_league(wh.con, Q).set_index("directorate")
+    assert frame["assessed"].to_dict() == {ASC: 1, CHILDREN: 0, PLACE: 1}
+    assert frame["league_rank"].to_dict() == {PLACE: 1, ASC: 2, CHILDREN: 3}
+    assert frame["assessment"].to_dict() == {ASC: "Lagging", CHILDREN: "Not assessed", PLACE: ""}
+
+
+def test_all_level_means_none_lagging():
+    league = pd.DataFrame({"directorate": ["A", "B", "C"], "green": [2, 2, 2],
+                           "amber": [0, 0, 0], "red": [0, 0, 0]})  # fmt: skip
+    out = kpis.league_assessment(league)
+    assert out["lagging"].tolist() == [False] * 3
+    assert out["league_rank"].tolist() == [1, 2, 3]  # level: by name
+
+
+@pytest.mark.parametrize(
+    ("value", "target", "unit", "direction", "shown", "status"),
+    [
+        # the issue's example: an index of 0.9499 is shown as 0.95, so against 0.95 it is met
+        (0.9499, 0.95, "index", "higher_is_better", "0.95", "green"),
+        (0.9449, 0.95, "index", "higher_is_better", "0.94", "amber"),
+        # a share of 0.14996 is shown as 15.0%: on a 15% target
+        (0.14996, 0.15, "share", "higher_is_better", "0.15", "green"),
+        (0.14949, 0.15, "share", "higher_is_better", "0.149", "amber"),
+        # a rate of 19.96 is shown as 20.0; half away from zero: 17.95 -> 18.0 (amber edge)
+        (19.96, 20, "rate", "higher_is_better", "20.0", "green"),
+        (17.95, 20, "rate", "higher_is_better", "18.0", "amber"),
+        (17.94, 20, "rate", "higher_is_better", "17.9", "red"),
+        # lower is better, count: 10.4 partnerships shows as 10
+        (10.4, 10, "count", "lower_is_better", "10.0", "green"),
+    ],
+)
+def test_rag_is_decided_on_the_displayed_value(value, target, unit, direction, shown, status):
+    assert str(m.display_round(value, unit)) == shown
+    assert rag(value, target, direction, unit).status == status
+
+
+def test_display_round_is_what_the_dashboard_shows():
+    from dashboard import theme
+
+    assert theme.fmt_kpi(0.9449, "index") == "0.94"
+    assert theme.fmt_kpi(0.125, "index") == "0.13"  # half away from zero, as the RAG decides
+    assert theme.fmt_kpi(0.12345, "share") == "12.3%"
+    assert theme.fmt_kpi(0.0005, "share") == "0.1%"
+    assert theme.fmt_kpi(17.95, "rate") == "18.0"
+    assert m.display_round(None, "rate") is None
