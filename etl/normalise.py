@@ -11,6 +11,7 @@ import difflib
 import re
 from collections.abc import Callable, Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from etl.quarters import parse_quarter
@@ -53,16 +54,14 @@ def _reasons(index: pd.Index) -> pd.Series:
 
 def parse_quarter_series(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Vectorised `parse_quarter` (the few distinct spellings are parsed once each)."""
-    out = pd.Series(pd.NA, index=s.index, dtype="string")
-    reasons = _reasons(s.index)
-    present = ~_blank(s)
-    for text in pd.unique(s[present]):
-        mask = present & (s == text)
+
+    def read(text: str) -> tuple[object, str | None]:
         try:
-            out[mask] = parse_quarter(text)
+            return parse_quarter(text), None
         except ValueError as exc:
-            reasons[mask] = str(exc)
-    return out, reasons
+            return pd.NA, str(exc)
+
+    return _by_distinct(s, read, "string")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,14 +169,21 @@ _FALSE = {"false", "no", "n", "0"}
 
 
 def _by_distinct(s: pd.Series, read: Callable[[str], tuple[object, str | None]], dtype: str) -> tuple[pd.Series, pd.Series]:
-    """Apply a reader to each distinct text once (columns like enums have only a handful)."""
-    present = ~_blank(s)
-    values: dict[str, object] = {}
-    reasons: dict[str, str | None] = {}
-    for text in pd.unique(s[present]):
-        values[text], reasons[text] = read(str(text))
-    out = s.where(present).map(values).astype(dtype)
-    why = s.where(present).map(reasons).astype("string")
+    """Apply a reader to each distinct text once, then spread the answers by position.
+
+    A column of a million rows has at most a few thousand distinct spellings (wards, enums), so
+    the reader's cost is per spelling and the spreading is one array take.
+    """
+    positions, uniques = pd.factorize(s, use_na_sentinel=True)
+    values = np.full(len(uniques) + 1, pd.NA, dtype=object)  # the last slot: blank cells
+    reasons = np.full(len(uniques) + 1, pd.NA, dtype=object)
+    for i, text in enumerate(uniques):
+        text = str(text)
+        if text.strip():
+            values[i], reasons[i] = read(text)
+    positions = np.where(positions < 0, len(uniques), positions)
+    out = pd.Series(pd.array(values, dtype=dtype).take(positions), index=s.index)
+    why = pd.Series(pd.array(reasons, dtype="string").take(positions), index=s.index)
     return out, why
 
 
@@ -232,16 +238,12 @@ def parse_ward(
     by_code = {c.upper(): c for c in codes}
     by_name = {text_key(n): c for n, c in zip(names, codes, strict=True)}
     name_of = dict(zip(codes, names, strict=True))
-    values = pd.Series(pd.NA, index=s.index, dtype="string")
-    reasons = _reasons(s.index)
-    present = ~_blank(s)
-    for text in pd.unique(s[present]):
-        mask = present & (s == text)
-        raw = str(text).strip()
+
+    def read(text: str) -> tuple[object, str | None]:
+        raw = text.strip()
         code = by_code.get(raw.upper()) or by_name.get(text_key(raw))
         if code:
-            values[mask] = code
-            continue
+            return code, None
         # The contract asks for the closest known wards in every case, however far off.
         if _WARD_CODE.match(raw):
             what = "is not a ward code of this council"
@@ -250,8 +252,9 @@ def parse_ward(
         else:
             what = "is not a known ward"
             hints = closest(raw, names) or closest(raw, names, cutoff=0.0)
-        reasons[mask] = what + (f" (closest: {', '.join(hints)})" if hints else "")
-    return values, reasons
+        return pd.NA, what + (f" (closest: {', '.join(hints)})" if hints else "")
+
+    return _by_distinct(s, read, "string")
 
 
 def match_directorate(text: str, names: Sequence[str], short_names: Sequence[str | None]) -> str | None:
@@ -267,18 +270,13 @@ def parse_directorate(
     s: pd.Series, names: Sequence[str], short_names: Sequence[str | None]
 ) -> tuple[pd.Series, pd.Series]:
     """Directorate by name or short name, case- and space-insensitive; stored as its name."""
-    values = pd.Series(pd.NA, index=s.index, dtype="string")
-    reasons = _reasons(s.index)
-    present = ~_blank(s)
     choices = list(names) + [x for x in short_names if x]
-    for text in pd.unique(s[present]):
-        mask = present & (s == text)
+
+    def read(text: str) -> tuple[object, str | None]:
         name = match_directorate(text, names, short_names)
         if name:
-            values[mask] = name
-        else:
-            hints = closest(text, choices)
-            reasons[mask] = "is not a known directorate" + (
-                f" (closest: {', '.join(hints)})" if hints else ""
-            )
-    return values, reasons
+            return name, None
+        hints = closest(text, choices)
+        return pd.NA, "is not a known directorate" + (f" (closest: {', '.join(hints)})" if hints else "")
+
+    return _by_distinct(s, read, "string")
