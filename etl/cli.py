@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from etl import contract as c
-from etl import warehouse
+from etl import opendata_cli, warehouse
 from etl.load import Outcome, load_reference, reference, submit_return
 from etl.normalise import match_directorate
 from etl.quarters import parse_quarter
@@ -29,6 +29,7 @@ examples:
   python -m etl demo --db data/demo.duckdb
   python -m etl add-user --users data/users.json --name j.smith --role lead --directorate ADH
   python -m etl template --return budget --format xlsx --out budget-template.xlsx
+  python -m etl build-wards --census census2021-ts021-ward.csv --out wards.csv
 
 Quarters may be written 2025-26 Q2, 2025/26 Q2, FY2025-26 Q2, Q2 2025/26 or 2025-26-Q2.
 Files may be CSV (UTF-8 or Windows-1252, comma or semicolon separated) or Excel .xlsx.
@@ -101,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=("csv", "xlsx"), default="xlsx", help="file format (default xlsx)")
     s.add_argument("--db", type=Path, default=None, help="warehouse whose directorates fill the Excel drop-down")
     s.add_argument("--out", type=Path, required=True, help="file to write")
+    opendata_cli.add_parsers(sub)
     return p
 
 
@@ -263,7 +265,7 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"init": cmd_init, "load-reference": cmd_load_reference, "load": cmd_load, "demo": cmd_demo,
-            "add-user": cmd_add_user, "template": cmd_template}
+            "add-user": cmd_add_user, "template": cmd_template, **opendata_cli.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

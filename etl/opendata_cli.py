@@ -1,0 +1,101 @@
+"""The open-data commands of `python -m etl`: build-wards (more follow), registered by etl.cli.
+
+Exit codes as for the rest of the CLI: 0 done, 1 a file could not be used (the message says
+every reason), 2 a usage error (unknown option, a file that is not there).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+BUILD_WARDS_EPILOG = """\
+examples:
+  # ward-level census tables (Census 2021 ward tables are on the May 2022 wards):
+  python -m etl build-wards --census census2021-ts021-ward.csv --census census2021-ts007a-ward.csv \\
+      --census census2021-ts008-ward.csv --census census2021-ts038-ward.csv \\
+      --neighbourhoods neighbourhoods.csv --out wards.csv
+  # LSOA-level tables and IMD 2019 on the current wards, through ONS's best-fit lookup:
+  python -m etl build-wards --census census2021-ts021-lsoa.csv --census census2021-ts007-lsoa.csv \\
+      --imd "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv" \\
+      --imd "File_6_-_IoD2019_Population_Denominators.csv" \\
+      --lsoa-lookup lsoa21_to_ward25_bestfit.csv --council E08000010 --out wards.csv
+  python -m etl load-reference --db data/council.duckdb wards wards.csv
+
+Census files are Nomis bulk CSVs as downloaded (columns 'date, geography, geography code,
+<Dimension>: <Category>', with or without '; measures: Value'): TS021 ethnic group, TS007 or
+TS007A age, TS008 sex, TS038 disability. A dimension not given is left blank (not known).
+With TS007A, the 16-24 group takes 4/5 of the 15-19 band (ages assumed evenly spread in it).
+IMD: File 1 (ranks, deciles) and optionally File 6 (populations, to weight the mean rank).
+neighbourhoods.csv: columns ward_code,neighbourhood; without it each ward is its own neighbourhood.
+"""
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    """Add the open-data subcommands to the CLI's parser."""
+    s = sub.add_parser(
+        "build-wards",
+        help="build the wards reference file from ONS's Census 2021, IMD 2019 and lookup files",
+        description="Build the wards file (for load-reference wards) from ONS's own downloads, on one ward set.",
+        epilog=BUILD_WARDS_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    s.add_argument("--census", action="append", type=Path, required=True, metavar="FILE",
+                   help="a Census 2021 bulk CSV (repeat for each table)")
+    s.add_argument("--imd", action="append", type=Path, default=[], metavar="FILE",
+                   help="IMD 2019 File 1 (and optionally File 6); needs --lsoa-lookup")
+    s.add_argument("--lsoa-lookup", type=Path, default=None, metavar="FILE",
+                   help="ONS best-fit lookup LSOA21CD (or OA21CD) to WDnnCD/WDnnNM")
+    s.add_argument("--council", default=None, metavar="LADCD",
+                   help="keep only this council's rows of the lookup (e.g. E08000010)")
+    s.add_argument("--neighbourhoods", type=Path, default=None, metavar="FILE",
+                   help="the council's ward_code,neighbourhood file")
+    s.add_argument("--out", type=Path, required=True, help="the wards CSV to write")
+    s.add_argument("--imd-detail", type=Path, default=None, metavar="FILE",
+                   help="where to write IMD per ward: LSOA count, mean rank, LSOAs in deciles 1-2 and their "
+                        "share (default: beside --out, named <out>_imd.csv)")
+
+
+def _exists(*paths: Path | None) -> None:
+    from etl.cli import UsageError
+
+    for path in paths:
+        if path is not None and not path.is_file():
+            raise UsageError(f"There is no file {path}." if not path.exists() else f"{path} is a folder, not a file.")
+
+
+def cmd_build_wards(args: argparse.Namespace) -> int:
+    from etl import build_wards, ons
+
+    _exists(*args.census, *args.imd, args.lsoa_lookup, args.neighbourhoods)
+    try:
+        built = build_wards.build(args.census, imd=args.imd or None, lookup=args.lsoa_lookup,
+                                  neighbourhoods=args.neighbourhoods, council=args.council)
+    except ons.OnsError as exc:
+        print("The wards file was not written:")
+        for problem in exc.problems:
+            print(f"- {problem}")
+        return 1
+    content = build_wards.wards_csv(built.wards)
+    problems = build_wards.check_loads(content, args.out.name)
+    if problems:
+        print("The wards file was not written: it would not load with `etl load-reference wards`:")
+        for problem in problems[:50]:
+            print(f"- {problem}")
+        return 1
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(content)
+    for line in built.report:
+        print(f"- {line}")
+    print(f"Wrote {len(built.wards)} wards to {args.out}.")
+    if built.imd is not None:
+        detail = args.imd_detail or args.out.with_name(args.out.stem + "_imd.csv")
+        built.imd.to_csv(detail, index=False, lineterminator="\n")
+        print(f"Wrote IMD 2019 per ward (with the share of LSOAs in deciles 1-2) to {detail}.")
+    return 0
+
+
+COMMANDS: dict[str, Command] = {"build-wards": cmd_build_wards}
