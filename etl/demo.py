@@ -10,7 +10,7 @@ from pathlib import Path
 
 from etl import warehouse
 from etl.load import store_deadline, store_reference, store_return, write_commentary
-from etl.quarters import quarter_bounds
+from etl.quarters import default_deadline, quarter_bounds
 
 SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
 REFERENCE_FILES = {
@@ -20,8 +20,6 @@ REFERENCE_FILES = {
     "targets": "reference/targets.csv",
 }
 
-
-DEADLINE_AFTER = dt.timedelta(weeks=6)
 
 
 def _received(quarter: str, order: int) -> dt.datetime:
@@ -54,9 +52,8 @@ def build_demo(db: str | Path, sample: Path = SAMPLE_DATA, progress: Callable[[s
                 if not out.ok:
                     raise warehouse.WarehouseError(f"demo {kind} did not load: {out.message} {out.problems[:3]}")
             for quarter in sorted({row["quarter"] for row in rows}):
-                # Returns are due six weeks after the quarter ends.
-                store_deadline(con, quarter=quarter, due=quarter_bounds(quarter)[1] + DEADLINE_AFTER,
-                               user="Demo administrator")
+                # Returns are due by the default rule (etl.quarters.DEFAULT_DEADLINE_AFTER).
+                store_deadline(con, quarter=quarter, due=default_deadline(quarter), user="Demo administrator")
             for order, row in enumerate(rows):
                 path = sample / row["file"]
                 out = store_return(con, return_type=row["return"], directorate=row["directorate"],

@@ -38,6 +38,15 @@ def parse_quarter(text: str) -> str:
     return f"{first}-{second % 100:02d} Q{q}"
 
 
+DEFAULT_DEADLINE_AFTER = dt.timedelta(weeks=6)
+"""Returns are due this long after their quarter ends unless an administrator sets a deadline."""
+
+
+def default_deadline(quarter: str) -> dt.date:
+    """The deadline a quarter has when none is set: DEFAULT_DEADLINE_AFTER after its last day."""
+    return quarter_end(quarter) + DEFAULT_DEADLINE_AFTER
+
+
 _CANONICAL = re.compile(r"^([0-9]{4})-([0-9]{2}) Q([1-4])$")
 
 

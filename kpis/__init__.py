@@ -1,5 +1,12 @@
 """Localism KPIs computed in DuckDB SQL: the engine's public API (see kpis/engine.py)."""
 
+from kpis.completeness import (
+    completeness_frame,
+    completeness_table,
+    expected_returns,
+    kpi_completeness,
+    reporting_status,
+)
 from kpis.engine import (
     BY_CHOICES,
     Scope,
@@ -32,10 +39,14 @@ __all__ = [
     "Scope",
     "budget_by_mechanism",
     "cold_spots",
+    "completeness_frame",
+    "completeness_table",
     "deprivation_split",
     "directorate_league",
     "engagement_by_method_stage",
     "equality_breakdown",
+    "expected_returns",
+    "kpi_completeness",
     "kpi_table",
     "kpi_trend",
     "kpi_values",
@@ -46,6 +57,7 @@ __all__ = [
     "quarters_with_data",
     "rag",
     "rag_status",
+    "reporting_status",
     "suppress_small",
     "targets_for",
 ]

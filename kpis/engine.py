@@ -23,6 +23,7 @@ from etl.contract import (
     MECHANISMS,
     METHODS,
     PARTNER_TYPES,
+    RETURN_TYPES,
     STAGES,
 )
 from etl.quarters import (
@@ -59,6 +60,7 @@ _CONSTANTS: dict[str, Any] = {
     "methods": list(METHODS),
     "stages": list(STAGES),
     "fallback_kpis": [k.name for k in m.KPIS if k.falls_back_to_council_target],
+    "return_types": list(RETURN_TYPES),
 }
 
 # KPI family -> the SQL file that computes it (a family's query returns one row per group).
@@ -226,7 +228,14 @@ def quarters_with_data(con: duckdb.DuckDBPyConnection) -> list[str]:
 def kpi_trend(
     con: duckdb.DuckDBPyConnection, scope: Scope, quarters: Sequence[str]
 ) -> pd.DataFrame:
-    """Long frame: quarter, kpi, value, previous, change, rolling_4q, same_quarter_last_year."""
+    """Long frame: quarter, kpi, value, previous, change, rolling_4q, same_quarter_last_year,
+    then complete, previous_complete, comparable and completeness (words).
+
+    `change` is blank where the quarter or the one before lacks a return the KPI needs
+    (`comparable` False): a missing return is not a fall. Show `completeness` beside such a point
+    (see kpis.completeness.trend_completeness).
+    """
+    from kpis.completeness import trend_completeness  # it imports this module
     have = set(quarters_with_data(con))
     quarters = [parse_quarter(q) for q in quarters]
     # 'Where the data allows': a window is computed only when every quarter in it has data.
@@ -262,6 +271,9 @@ def kpi_trend(
     frame = pd.DataFrame(rows, columns=columns)
     for c in columns[2:]:
         frame[c] = frame[c].astype("float64")
+    frame = frame.merge(trend_completeness(con, scope, quarters), on=["quarter", "kpi"],
+                        how="left", validate="one_to_one")  # fmt: skip
+    frame.loc[~frame["comparable"], "change"] = float("nan")  # incomplete: no rise or fall
     return frame
 
 

@@ -388,6 +388,26 @@ TREND_NOTES: tuple[str, ...] = (
     "'Has data' means the council has at least one current submission for the quarter.",
 )
 
+COMPLETENESS_NOTES: tuple[str, ...] = (
+    "A quarter expects one return of each type (budget, engagement, partnerships) from every "
+    "directorate in the reference data. A nil return (a file with a header and no rows) counts "
+    "as received.",
+    "A KPI needs only the return it is computed from: the budget KPIs the devolved budget "
+    "return, the engagement KPIs (participation, the equality index, early engagement, "
+    "feedback) the engagement activity return, the partnership KPIs the partnership register. "
+    "A directorate's figure needs that directorate's return; the council's, and any ward's or "
+    "neighbourhood's, every directorate's; over several quarters, every quarter's.",
+    "A figure missing any of them is 'incomplete' and says in words which returns are "
+    "missing. Its change on the previous quarter is blank (neither a rise nor a fall) when "
+    "either quarter is incomplete for that KPI.",
+    "A quarter's deadline is the one an administrator set, else the default: six weeks after "
+    "the quarter ends (`etl.quarters.DEFAULT_DEADLINE_AFTER`). A return not received when its "
+    "deadline has passed is overdue.",
+    "The current reporting quarter is the most recent quarter that has ended, or the one "
+    "before it while that one's deadline has not passed. The age of the newest figures is the "
+    "time since the end of the latest quarter with any return.",
+)
+
 TARGET_NOTES: tuple[str, ...] = (
     "Targets are per financial year: a quarter uses the targets of its year (2025-26 Q2 uses "
     "2025-26).",
@@ -509,6 +529,7 @@ def render_markdown() -> str:
     out += ["## Engagement equality", "", *_bullets(EQUALITY_NOTES), ""]
     out += ["## Cold spots", "", *_bullets(COLD_SPOT_NOTES), ""]
     out += ["## Over time", "", *_bullets(TREND_NOTES), ""]
+    out += ["## Completeness", "", *_bullets(COMPLETENESS_NOTES), ""]
     out += ["## Targets and RAG", "", *_bullets(TARGET_NOTES), ""]
     out += ["| status | label | icon | meaning |", "| --- | --- | --- | --- |"]
     out += [f"| {s.status} | {s.label} | {s.icon} | {s.meaning} |" for s in STATUSES.values()]

@@ -62,6 +62,7 @@ def test_trend_shape(con):
     frame = kpis.kpi_trend(con, Scope(("2025-26 Q2",)), ["2024-25 Q4", "2025-26 Q1"])
     assert list(frame.columns) == [
         "quarter", "kpi", "value", "previous", "change", "rolling_4q", "same_quarter_last_year",
+        "complete", "previous_complete", "comparable", "completeness",
     ]  # fmt: skip
     assert len(frame) == 2 * len(KPI_NAMES)
 
@@ -89,9 +90,22 @@ def test_first_quarters_have_no_previous_or_rolling(con):
 
 def test_participation_rolling_divides_by_population_once(con):
     t = trend(con, "participation_per_1000", ["2024-25 Q4", "2025-26 Q1", "2025-26 Q2"])
-    # Quarters with data but no engagement have 0 participants: 0.0, then 10.0 and 20.0.
+    # Quarters with data but no engagement return have 0 participants: 0.0, then 10.0 and 20.0.
     assert t["value"].tolist() == pytest.approx([0.0, 10.0, 20.0])
-    assert t["change"].tolist() == pytest.approx([0.0, 10.0, 10.0])
+    # ... but 2024-25 Q4 has no engagement return, so it is incomplete: neither its change nor
+    # 2025-26 Q1's (on an incomplete quarter) is a rise or fall. 2025-26 Q2: 20 - 10 = +10.
+    assert t["complete"].tolist() == [False, True, True]
+    assert t["comparable"].tolist() == [False, False, True]
+    assert t["change"].isna().tolist() == [True, True, False]
+    assert t.loc["2025-26 Q2", "change"] == pytest.approx(10.0)
+    assert t.loc["2024-25 Q4", "completeness"] == (
+        "D's engagement activity return not yet received. Not comparable with 2024-25 Q3: "
+        "D's engagement activity return not yet received."
+    )
+    assert t.loc["2025-26 Q1", "completeness"] == (
+        "D's engagement activity return received. Not comparable with 2024-25 Q4: "
+        "D's engagement activity return not yet received."
+    )
     # 2025-26 Q2's window: 0 + 0 + 10 + 20 = 30 over 1000 residents once -> 30.0 (not 7.5).
     assert t.loc["2025-26 Q2", "rolling_4q"] == pytest.approx(30.0)
 

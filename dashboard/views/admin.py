@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import auth, data, exports, submission
 from etl import access
 from etl import contract as c
-from etl.quarters import quarter_bounds, quarter_of_date, quarters_between, shift_quarter
+from etl.quarters import default_deadline, quarter_of_date, quarters_between, shift_quarter
 
 K = "admin_"
 
@@ -55,7 +55,7 @@ with deadline_tab:
     quarters = list(reversed(quarters_between(shift_quarter(this_q, -8), shift_quarter(this_q, 1))))
     q = st.selectbox("Quarter", quarters, index=1, key=K + "dl_quarter")
     current = data.deadline_of(q)
-    suggested = current or quarter_bounds(q)[1] + dt.timedelta(days=30)
+    suggested = current or default_deadline(q)
     due = st.date_input("Returns due by", value=suggested, key=K + "dl_date", format="DD/MM/YYYY")
     if st.button("Save deadline", key=K + "dl_save"):
         try:
