@@ -31,6 +31,21 @@ IMD: File 1 (ranks, deciles) and optionally File 6 (populations, to weight the m
 neighbourhoods.csv: columns ward_code,neighbourhood; without it each ward is its own neighbourhood.
 """
 
+IMPORT_360_EPILOG = """\
+examples:
+  python -m etl import-360giving --db data/council.duckdb --directorate "Place" grants_360giving.csv
+  python -m etl import-360giving --db data/council.duckdb --directorate Place --from "2023-24 Q1" \\
+      --partner-types partner_types.csv grants.json
+
+One partnership per recipient organisation (its identifier is the partnership_id), arrangement
+grant_funding, active in every quarter its grants span; partner type from the identifier's
+register (GB-CHC charity -> vcse, GB-COH company -> community_business, or vcse with a charity
+number, 360G- unregistered group -> vcse), or from partner_types.csv (identifier,partner_type;
+an identifier or a prefix such as GB-COH). Partnerships already stored for a quarter are kept;
+a stored row with the same partnership_id is replaced by the file's. Each quarter's register goes
+through the same checks and history as an uploaded one; one problem stores nothing of the file.
+"""
+
 Command = Callable[[argparse.Namespace], int]
 
 
@@ -57,6 +72,25 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--imd-detail", type=Path, default=None, metavar="FILE",
                    help="where to write IMD per ward: LSOA count, mean rank, LSOAs in deciles 1-2 and their "
                         "share (default: beside --out, named <out>_imd.csv)")
+
+    from etl.warehouse import default_db_path
+
+    s = sub.add_parser(
+        "import-360giving",
+        help="read a 360Giving grants file (CSV or JSON) into a directorate's partnership registers",
+        description="Turn a 360Giving file into the directorate's quarterly partnership registers.",
+        epilog=IMPORT_360_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    s.add_argument("--db", type=Path, default=default_db_path(), help="warehouse file")
+    s.add_argument("--directorate", required=True, help="directorate name or short name")
+    s.add_argument("--user", default=None, help="who is importing it (default: your login name)")
+    s.add_argument("--partner-types", type=Path, default=None, metavar="FILE",
+                   help="identifier,partner_type mapping (an identifier or a register prefix per row)")
+    s.add_argument("--from", dest="first", default=None, metavar="Q", help="first quarter to write")
+    s.add_argument("--to", dest="last", default=None, metavar="Q",
+                   help="last quarter to write (default: the current quarter)")
+    s.add_argument("file", type=Path, help="the 360Giving file: flattened CSV, .xlsx or JSON")
 
 
 def _exists(*paths: Path | None) -> None:
@@ -98,4 +132,54 @@ def cmd_build_wards(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: dict[str, Command] = {"build-wards": cmd_build_wards}
+def cmd_import_360giving(args: argparse.Namespace) -> int:
+    from etl import giving360, giving360_io, warehouse
+    from etl.cli import UsageError, _need_db, _read_file, _user
+    from etl.load import reference
+    from etl.normalise import match_directorate
+    from etl.quarters import parse_quarter
+    from etl.read import ReadError, read_table
+    from etl.report import problems_text
+
+    _need_db(args.db)
+    quarters = {}
+    for name in ("first", "last"):
+        value = getattr(args, name)
+        try:
+            quarters[name] = parse_quarter(value) if value else None
+        except ValueError as exc:
+            raise UsageError(f"--{'from' if name == 'first' else 'to'}: {exc}") from exc
+    with warehouse.read_only(args.db) as con:
+        ref = reference(con)
+    directorate = match_directorate(args.directorate, ref.directorates, ref.short_names)
+    if directorate is None:
+        known = ", ".join(ref.directorates) or "none loaded yet (load-reference directorates first)"
+        raise UsageError(f"--directorate: '{args.directorate}' is not a directorate of this council. Known: {known}")
+    content = _read_file(args.file)
+    try:
+        mapping = None
+        if args.partner_types:
+            mapping = giving360.read_mapping(read_table(_read_file(args.partner_types), args.partner_types.name))
+        result = giving360_io.import_360giving(
+            args.db, directorate=directorate, content=content, file_name=args.file.name, user=_user(args.user),
+            mapping=mapping, first_quarter=quarters["first"], last_quarter=quarters["last"])
+    except (giving360.GivingError, ReadError) as exc:
+        problems = exc.problems if isinstance(exc, giving360.GivingError) else [str(exc)]
+        print(f"{args.file.name} was not imported:")
+        for problem in problems:
+            print(f"- {problem}")
+        return 1
+    for line in result.report:
+        print(f"- {line}")
+    if result.skipped:
+        print(f"Not mapped ({len(result.skipped)}):")
+        for line in result.skipped:
+            print(f"- {line}")
+    for quarter, outcome in result.outcomes.items():
+        if not outcome.ok:
+            print(f"\n{quarter}: {outcome.message}")
+            print(problems_text(outcome.problems))
+    return 0 if result.ok else 1
+
+
+COMMANDS: dict[str, Command] = {"build-wards": cmd_build_wards, "import-360giving": cmd_import_360giving}
