@@ -19,6 +19,7 @@ from etl.load import Outcome, load_reference, reference, submit_return
 from etl.normalise import match_directorate
 from etl.quarters import parse_quarter
 from etl.report import problems_text
+from etl.stdout import result_only_stdout
 
 EPILOG = """\
 examples:
@@ -271,6 +272,13 @@ COMMANDS = {"init": cmd_init, "load-reference": cmd_load_reference, "load": cmd_
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     args = _parser().parse_args(argv)
+    if getattr(args, "format", None) in ("csv", "json"):
+        with result_only_stdout():  # nothing but the result on stdout: other tools parse it
+            return _run(args)
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return COMMANDS[args.command](args)
     except UsageError as exc:

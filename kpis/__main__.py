@@ -18,6 +18,7 @@ import duckdb
 import numpy as np
 
 from etl.quarters import parse_quarter
+from etl.stdout import result_only_stdout
 from etl.warehouse import WarehouseError, default_db_path, read_only
 from kpis.engine import BY_CHOICES, kpi_table
 from kpis.methodology import render_markdown
@@ -44,7 +45,11 @@ def _parser() -> argparse.ArgumentParser:
         "--quarter", required=True, type=_quarter, help="financial-year quarter, e.g. 2025-26 Q2"
     )
     table.add_argument("--by", required=True, choices=BY_CHOICES, help="one row per ...")
-    table.add_argument("--format", default="csv", choices=("csv", "json"))
+    table.add_argument(
+        "--format", default="csv", choices=("csv", "json"),
+        help="csv (default) or json; stdout carries nothing else, and the same warehouse gives "
+        "byte-identical output on every run (exact sums, one final division: docs/methodology.md)",
+    )
     commands.add_parser("methodology", help="print docs/methodology.md (generated)")
     return parser
 
@@ -82,8 +87,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "methodology":
         sys.stdout.write(render_markdown())
         return 0
+    with result_only_stdout():
+        return _table(args)
+
+
+def _table(args: argparse.Namespace) -> int:
     try:
         with read_only(args.db) as con:
+            con.execute("SET enable_progress_bar = false")
             table = kpi_table(con, args.quarter, args.by)
     except WarehouseError as exc:
         print(f"error: {exc}", file=sys.stderr)

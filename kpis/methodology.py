@@ -458,6 +458,20 @@ SMALL_NUMBER_NOTES: tuple[str, ...] = (
     "picked out. 0 is shown as 0. KPIs are always computed on the exact counts.",
 )
 
+ARITHMETIC_NOTES: tuple[str, ...] = (
+    "The same warehouse gives the same figures to the last digit on every run, so a table "
+    "exported for a committee paper can be compared byte for byte later.",
+    "Money is summed as exact decimals (pennies) and counts as exact integers; each ratio is "
+    "one division of two exact sums, made once at the end.",
+    "The expected counts of the engagement equality index (known participants x population "
+    "share) are rounded once per activity to 18 decimal places and summed exactly as decimals; "
+    "the few per-group and per-dimension terms are added in a fixed order. A floating-point sum "
+    "over many rows would otherwise change in its last digit with the order parallel threads "
+    "add it up in.",
+    "`python -m kpis table` prints each value in full (the shortest decimal that reads back as "
+    "the same number), never in exponent form.",
+)
+
 THRESHOLDS: tuple[tuple[str, object, str], ...] = (
     ("AMBER_TOLERANCE", AMBER_TOLERANCE, "RAG amber band, relative to the target"),
     ("UNDER_REPRESENTED_RATIO", UNDER_REPRESENTED_RATIO, "r_g below this: under-represented"),
@@ -540,6 +554,7 @@ def render_markdown() -> str:
         members = ", ".join(f"`{k.name}`" for k in KPIS if k.pillar == p.name)
         out += [f"- **{p.title}**: {p.description} KPIs: {members}."]
     out += ["", "## Small numbers", "", *_bullets(SMALL_NUMBER_NOTES), ""]
+    out += ["## Exact, repeatable arithmetic", "", *_bullets(ARITHMETIC_NOTES), ""]
     out += ["## Thresholds", "", "| constant | value | use |", "| --- | --- | --- |"]
     out += [f"| `{name}` | {value} | {use} |" for name, value, use in THRESHOLDS]
     return "\n".join(out) + "\n"

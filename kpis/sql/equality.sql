@@ -81,7 +81,9 @@ group_totals AS (  -- an activity whose ward has no population for the dimension
     SELECT window_id, grp, dimension, group_name,
         sum(n) AS participants,
         sum(known_a) AS known,
-        sum(known_a * share) AS expected
+        -- each activity's expected count is rounded once to 18 decimals and summed exactly as a
+        -- DECIMAL, so the total does not depend on the order parallel threads add it up in
+        sum(CAST(known_a * share AS DECIMAL(38, 18))) AS expected
     FROM activity_group
     WHERE share IS NOT NULL
     GROUP BY window_id, grp, dimension, group_name
@@ -99,12 +101,15 @@ shares AS (  -- every group of every dimension for every window and output group
 ),
 dimension_index AS (  -- EEI_d, defined when the dimension has a known participant
     SELECT window_id, grp, dimension,
-        CASE WHEN max(known) > 0 THEN 1 - 0.5 * sum(abs(p_share - q_share)) END AS eei
+        -- added up in the groups' fixed order (a float sum's last digit depends on its order)
+        CASE WHEN max(known) > 0
+            THEN 1 - 0.5 * list_sum(list(abs(p_share - q_share) ORDER BY group_order)) END AS eei
     FROM shares
     GROUP BY window_id, grp, dimension
 ),
 overall AS (  -- mean of the defined EEI_d (avg skips the undefined ones)
-    SELECT window_id, grp, avg(eei) AS engagement_equality_index
+    SELECT window_id, grp,
+        list_avg(list(eei ORDER BY dimension)) AS engagement_equality_index
     FROM dimension_index
     GROUP BY window_id, grp
 )
