@@ -5,8 +5,9 @@ partnership register rows, one per recipient organisation per quarter:
 
 * partnership_id = the recipient's org identifier (GB-CHC-..., GB-COH-..., 360G-...), stable
   across quarters and across files; partner_name = the recipient's name.
-* partner_type from the identifier's register prefix (PARTNER_TYPES below), overridable per
-  prefix or per identifier with a mapping file (`identifier,partner_type`).
+* partner_type from a mapping file (`identifier,partner_type`, per identifier or register
+  prefix), else the recipient's organisation type where it is one of the contract's partner
+  types (as this product exports it), else the identifier's register prefix (PARTNER_TYPES).
 * arrangement = grant_funding; lease_years blank.
 * Dates: a grant runs from its planned start date (else its award date) to its planned end date
   (else start + planned duration in months, less a day; else it is taken to last one day, so it
@@ -81,6 +82,7 @@ class Grant:
     recipient_id: str
     recipient_name: str
     charity_number: str
+    organisation_type: str = ""
     locations: list[tuple[str, str]] = field(default_factory=list)  # (code, code type)
     funder_id: str = ""
     funder_name: str = ""
@@ -131,6 +133,7 @@ _CSV_FIELDS = {
     "recipientorg:identifier": "recipient_id",
     "recipientorg:name": "recipient_name",
     "recipientorg:charitynumber": "charity_number",
+    "recipientorg:organisationtype": "organisation_type",
     "fundingorg:identifier": "funder_id",
     "fundingorg:name": "funder_name",
     "grantprogramme:title": "programme",
@@ -165,7 +168,8 @@ def read_csv(raw: RawTable) -> list[Grant]:
             where=f"line {line}", grant_id=get("grant_id"), title=get("title"), currency=get("currency"),
             amount=_number(get("amount")), award_date=_date(get("award_date")), start=_date(get("start")),
             end=_date(get("end")), months=_number(get("months")), recipient_id=get("recipient_id"),
-            recipient_name=get("recipient_name"), charity_number=get("charity_number"), locations=locs,
+            recipient_name=get("recipient_name"), charity_number=get("charity_number"),
+            organisation_type=get("organisation_type"), locations=locs,
             funder_id=get("funder_id"), funder_name=get("funder_name"), programme=get("programme"),
             description=get("description"),
         ))
@@ -199,7 +203,8 @@ def read_json(content: bytes) -> list[Grant]:
             award_date=_date(g.get("awardDate")), start=_date(planned.get("startDate")),
             end=_date(planned.get("endDate")), months=_number(planned.get("duration")),
             recipient_id=str(org.get("id", "")).strip(), recipient_name=str(org.get("name", "")).strip(),
-            charity_number=str(org.get("charityNumber", "")).strip(), locations=locs,
+            charity_number=str(org.get("charityNumber", "")).strip(),
+            organisation_type=str(org.get("organisationType") or "").strip(), locations=locs,
             funder_id=str(funder.get("id", "")), funder_name=str(funder.get("name", "")),
             programme=str(prog.get("title", "")), description=str(g.get("description", "")),
         ))
@@ -245,6 +250,9 @@ def partner_type(grant: Grant, mapping: dict[str, str]) -> tuple[str | None, str
     reg = scheme(ident)
     if reg in mapping:
         return mapping[reg], f"mapping file ({reg})"
+    org_type = grant.organisation_type.lower().replace(" ", "_").replace("-", "_")
+    if org_type in c.PARTNER_TYPES:
+        return org_type, "the file's organisation type"
     if reg == "GB-COH" and grant.charity_number:
         return "vcse", "GB-COH with a charity number"
     if reg in PARTNER_TYPES:
@@ -441,28 +449,37 @@ def package(
 ) -> tuple[dict[str, Any], list[str]]:
     """A 360Giving package of grant_funding partnerships; (package, what was left out and why).
 
-    One grant per (directorate, partnership_id, start_date) - one funding spell - from the newest
-    quarter's register row: amountAwarded = annual_value_gbp over the spell (annual value x
-    months / 12 for a spell longer than a year, the annual value otherwise, the inverse of the
-    import's rule); awardDate and plannedDates from start_date and end_date; the recipient's
+    One grant per (directorate, partnership_id, start_date) - one funding spell - named as in the
+    newest quarter's register row. amountAwarded: where the spell's annual_value_gbp is the same
+    in every stored quarter, that value (x months / 12 for a spell longer than a year: the inverse
+    of the import's rule); where it changes, each stored quarter's annual value pro rata to the
+    spell's days in that quarter, summed (reported as estimated). awardDate and plannedDates
+    from start_date and end_date; the recipient's
     identifier is the partnership_id when it is an org identifier; a ward gives a beneficiary
     location of type WD. A partnership without an annual value is left out (never invented).
     """
-    skipped = []
+    skipped: list[str] = []
+    estimated: list[str] = []
     grants = []
     frame = partnerships.sort_values("quarter")
     for (directorate, pid, start), g in frame.groupby(["directorate", "partnership_id", "start_date"], sort=True):
         row = g.iloc[-1]
-        if pd.isna(row.annual_value_gbp):
-            skipped.append(f"{directorate} {pid} (from {start}): no annual_value_gbp, so no amount awarded")
-            continue
         start_d = pd.Timestamp(start).date()
+        if pd.isna(row.annual_value_gbp):
+            skipped.append(f"{directorate} {pid} (from {start_d}): no annual_value_gbp, so no amount awarded")
+            continue
         end_d = None if pd.isna(row.end_date) else pd.Timestamp(row.end_date).date()
         months = None
         if end_d is not None:
             months = max(1, round(((end_d - start_d).days + 1) / (365.25 / 12)))
-        annual = float(row.annual_value_gbp)
-        amount = annual * months / 12 if months and months > 12 else annual
+        values = g.annual_value_gbp.dropna().astype(float)
+        if values.nunique() <= 1 or end_d is None:
+            annual = float(row.annual_value_gbp)
+            amount = annual * months / 12 if months and months > 12 else annual
+        else:
+            amount = sum(float(v) * _days_in(q, start_d, end_d) / 365.25
+                         for q, v in zip(g.quarter, g.annual_value_gbp, strict=True) if not pd.isna(v))
+            estimated.append(f"{directorate} {pid} (from {start_d})")
         slug = re.sub(r"[^A-Za-z0-9]+", "-", f"{directorate}-{pid}-{start_d.isoformat()}").strip("-")
         grant: dict[str, Any] = {
             "id": f"{prefix}-{slug}",
@@ -474,7 +491,7 @@ def package(
             "plannedDates": [{"startDate": start_d.isoformat(), **({"endDate": end_d.isoformat(), "duration": months}
                                                                    if end_d else {})}],
             "recipientOrganization": [{"id": pid if _is_org_id(pid) else f"{prefix}-org-{slug}",
-                                       "name": row.partner_name}],
+                                       "name": row.partner_name, "organisationType": row.partner_type}],
             "fundingOrganization": [{"id": funder_id, "name": funder_name, "department": directorate}],
             "grantProgramme": [{"title": f"{directorate} community grants"}],
             "dateModified": f"{published.isoformat()}T00:00:00Z",
@@ -485,8 +502,43 @@ def package(
         grants.append(grant)
     pkg = {"grants": grants, "version": "1.4", "title": f"{funder_name}: community grants",
            "issued": published.isoformat()}
+    if estimated:
+        skipped.append(f"{len(estimated)} grant(s) whose annual value changed during the spell have an amount "
+                       "estimated pro rata from the stored quarters' annual values: " + ", ".join(estimated[:5]))
     return pkg, skipped
+
+
+def _days_in(quarter: str, start: dt.date, end: dt.date) -> int:
+    q_start, q_end = quarter_bounds(quarter)
+    return max(0, (min(end, q_end) - max(start, q_start)).days + 1)
 
 
 def _is_org_id(value: str) -> bool:
     return bool(re.match(r"^(GB-[A-Z]+-|360G-|XI-|XM-)", value))
+
+
+def validate_package(pkg: dict[str, Any], package_schema: dict[str, Any], grant_schema: dict[str, Any]) -> list[str]:
+    """Every way `pkg` breaks 360Giving's package schema (empty: it validates), with format checks.
+
+    The package schema refers to the grant schema by URL; both URLs it may use resolve to the
+    grant schema given, so nothing is fetched. Dates need `rfc3339-validator` installed, or a
+    plain date matches both branches of the schema's oneOf and fails.
+    """
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    grant = Resource(contents=grant_schema, specification=DRAFT202012)
+    urls = {grant_schema.get("$id", "")}
+    refs = package_schema.get("properties", {}).get("grants", {}).get("items", {}).get("$ref", "")
+    urls.add(refs.split("#")[0])
+    registry = Registry().with_resources([(u, grant) for u in urls if u])
+    validator = Draft202012Validator(package_schema, registry=registry,
+                                     format_checker=Draft202012Validator.FORMAT_CHECKER)
+    out: list[str] = []
+    for e in sorted(validator.iter_errors(pkg), key=lambda e: [str(p) for p in e.absolute_path]):
+        where = "/".join(str(p) for p in e.absolute_path) or "(package)"
+        # anyOf/oneOf say only 'not valid under any of the given schemas': give the branches' reasons.
+        reasons = list(dict.fromkeys(sub.message for sub in e.context)) if e.context else [e.message]
+        out.append(f"{where}: {'; or '.join(reasons)}")
+    return out

@@ -154,3 +154,59 @@ def _import(
         f"merge: {kept} partnership row(s) already stored and not in the file were kept as they were; "
         f"{replaced} stored row(s) with a partnership_id the file names were replaced by the file's figures")
     return result
+
+
+@dataclass
+class Exported:
+    """A 360Giving package and what was left out of it."""
+
+    package: dict[str, Any]
+    skipped: list[str]
+    report: list[str]
+
+
+class MissingFunder(Exception):
+    """The funder's identity is neither given nor stored by an earlier import."""
+
+
+def export_360giving(
+    db: str | Path,
+    *,
+    funder_id: str | None = None,
+    funder_name: str | None = None,
+    prefix: str | None = None,
+    published: dt.date | None = None,
+) -> Exported:
+    """The council's grant_funding partnerships (current registers) as a 360Giving package."""
+    with warehouse.read_only(db) as con:
+        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+        frame = con.execute(
+            """
+            SELECT directorate, quarter, partnership_id, partner_name, partner_type, ward_code,
+                   start_date, end_date, CAST(annual_value_gbp AS DOUBLE) AS annual_value_gbp
+            FROM partnerships WHERE arrangement = 'grant_funding'
+            ORDER BY directorate, partnership_id, quarter
+            """
+        ).df()
+        ward_names = dict(con.execute("SELECT ward_code, ward_name FROM wards").fetchall())
+        pots = con.execute(
+            "SELECT count(*), coalesce(sum(devolved_gbp), 0) FROM budget WHERE mechanism = 'community_grants'"
+        ).fetchone()
+    funder_id = funder_id or meta.get(META_FUNDER_ID)
+    funder_name = funder_name or meta.get(META_FUNDER_NAME)
+    prefix = prefix or meta.get(META_PREFIX)
+    if not (funder_id and funder_name and prefix):
+        raise MissingFunder(
+            "360Giving needs the funder's org identifier and name and your registered grant prefix: give "
+            "--funder-id (e.g. GB-LAE-TRF), --funder-name and --prefix (e.g. 360G-traffordmbc). They are "
+            "remembered from an earlier import-360giving where one was done."
+        )
+    pkg, skipped = g3.package(frame, funder_id=funder_id, funder_name=funder_name, prefix=prefix,
+                              ward_names=ward_names, published=published or dt.date.today())
+    report = [f"{len(pkg['grants'])} grant(s) from {frame['partnership_id'].nunique() if len(frame) else 0} "
+              f"grant_funding partnership(s); {len(skipped)} left out",
+              f"funder {funder_id} ({funder_name}); grant identifiers start {prefix}-"]
+    if pots[0]:
+        report.append(f"{pots[0]} community_grants budget line(s) (£{float(pots[1]):,.2f} devolved) are pots, "
+                      "not grants to a recipient: they are not in the package")
+    return Exported(pkg, skipped, report)

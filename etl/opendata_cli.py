@@ -46,6 +46,21 @@ a stored row with the same partnership_id is replaced by the file's. Each quarte
 through the same checks and history as an uploaded one; one problem stores nothing of the file.
 """
 
+EXPORT_360_EPILOG = """\
+examples:
+  python -m etl export-360giving --db data/council.duckdb --out community-grants.json
+  python -m etl export-360giving --db data/council.duckdb --funder-id GB-LAE-WGN \\
+      --funder-name "Wigan Council" --prefix 360G-wigan --schema 360giving-standard/schema \\
+      --out community-grants.json
+
+Grants are the grant_funding partnerships of the current registers (community grants with their
+partners): one per directorate, partnership and funding spell (start_date), its amount from
+annual_value_gbp (a partnership without one is left out and listed: amounts are never invented),
+a ward as a beneficiary location of type WD. Funder and prefix are remembered from an earlier
+import-360giving. --schema names a folder with 360-giving-package-schema.json and
+360-giving-schema.json: the package is checked against them before it is written.
+"""
+
 Command = Callable[[argparse.Namespace], int]
 
 
@@ -91,6 +106,21 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--to", dest="last", default=None, metavar="Q",
                    help="last quarter to write (default: the current quarter)")
     s.add_argument("file", type=Path, help="the 360Giving file: flattened CSV, .xlsx or JSON")
+
+    s = sub.add_parser(
+        "export-360giving",
+        help="write the council's community grants as a 360Giving JSON package",
+        description="Publish the grant_funding partnerships as 360Giving data.",
+        epilog=EXPORT_360_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    s.add_argument("--db", type=Path, default=default_db_path(), help="warehouse file")
+    s.add_argument("--out", type=Path, required=True, help="the JSON file to write")
+    s.add_argument("--funder-id", default=None, help="the council's org identifier, e.g. GB-LAE-TRF")
+    s.add_argument("--funder-name", default=None, help="the council's name")
+    s.add_argument("--prefix", default=None, help="your registered 360Giving prefix, e.g. 360G-traffordmbc")
+    s.add_argument("--schema", type=Path, default=None, metavar="DIR",
+                   help="folder with 360Giving's package and grant schemas to check the package against")
 
 
 def _exists(*paths: Path | None) -> None:
@@ -182,4 +212,55 @@ def cmd_import_360giving(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
-COMMANDS: dict[str, Command] = {"build-wards": cmd_build_wards, "import-360giving": cmd_import_360giving}
+def _schemas(folder: Path) -> tuple[dict, dict]:
+    import json
+
+    from etl.cli import UsageError
+
+    out = []
+    for name in ("360-giving-package-schema.json", "360-giving-schema.json"):
+        path = folder / name
+        try:
+            out.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"--schema: cannot read {path} ({exc})") from exc
+    return out[0], out[1]
+
+
+def cmd_export_360giving(args: argparse.Namespace) -> int:
+    import json
+
+    from etl import giving360, giving360_io
+    from etl.cli import UsageError, _need_db
+
+    _need_db(args.db)
+    schemas = _schemas(args.schema) if args.schema else None
+    try:
+        exported = giving360_io.export_360giving(args.db, funder_id=args.funder_id, funder_name=args.funder_name,
+                                                 prefix=args.prefix)
+    except giving360_io.MissingFunder as exc:
+        raise UsageError(str(exc)) from exc
+    for line in exported.report:
+        print(f"- {line}")
+    for line in exported.skipped:
+        print(f"- {'note' if 'estimated' in line else 'left out'}: {line}")
+    if not exported.package["grants"]:
+        print("Nothing was written: there is no grant_funding partnership with an annual value to publish "
+              "(a 360Giving package needs at least one grant).")
+        return 1
+    if schemas:
+        errors = giving360.validate_package(exported.package, *schemas)
+        if errors:
+            print(f"Nothing was written: the package does not validate against {args.schema}:")
+            for error in errors[:50]:
+                print(f"- {error}")
+            return 1
+        print(f"The package validates against 360Giving's schema in {args.schema}.")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(exported.package, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"Wrote {len(exported.package['grants'])} grant(s) to {args.out}.")
+    return 0
+
+
+COMMANDS: dict[str, Command] = {"build-wards": cmd_build_wards, "import-360giving": cmd_import_360giving,
+                                "export-360giving": cmd_export_360giving}
