@@ -46,10 +46,10 @@ test-fast: setup
 	$(BIN)/python -m pytest -m "not browser and not slow"
 
 lint: setup
-	$(BIN)/ruff check etl kpis dashboard tests sample_data benchmarks
+	$(BIN)/ruff check etl accounts kpis dashboard tests sample_data benchmarks
 
 format: setup
-	$(BIN)/ruff format etl kpis dashboard tests sample_data benchmarks
+	$(BIN)/ruff format etl accounts kpis dashboard tests sample_data benchmarks
 
 bench: setup
 	$(BIN)/python -m benchmarks.load_1m

@@ -16,8 +16,9 @@ import time
 from pathlib import Path
 
 from etl import warehouse
-from etl.load import reference, submit_return
+from etl.load import store_return
 from etl.read import read_table
+from etl.reference import read_reference
 from etl.validate import validate_return
 from tests.conftest import ENGAGEMENT_HEADER, make_council
 
@@ -54,7 +55,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = make_council(Path(tmp) / "bench.duckdb")
         with warehouse.read_only(db) as con:
-            ref = reference(con)
+            ref = read_reference(con)
         t0 = time.perf_counter()
         raw = read_table(content)
         t1 = time.perf_counter()
@@ -64,8 +65,9 @@ def main() -> None:
         print(f"read:      {t1 - t0:6.1f} s")
         print(f"validate:  {t2 - t1:6.1f} s")
         t3 = time.perf_counter()
-        out = submit_return(db, return_type="engagement", directorate="Adults and Health", quarter="2025-26 Q2",
-                            content=content, file_name="big.csv", user="bench")
+        with warehouse.write(db) as con:
+            out = store_return(con, return_type="engagement", directorate="Adults and Health",
+                               quarter="2025-26 Q2", content=content, file_name="big.csv", user="bench")
         t4 = time.perf_counter()
         assert out.status == "accepted", out.message
         print(f"full load (read + validate + store + swap): {t4 - t3:6.1f} s  -> {out.message}")

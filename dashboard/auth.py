@@ -1,5 +1,5 @@
 """Sign-in for the dashboard: the council's identity provider (st.login, OpenID Connect) where
-`.streamlit/secrets.toml` has an [auth] section, otherwise built-in accounts (etl.access).
+`.streamlit/secrets.toml` has an [auth] section, otherwise built-in accounts (accounts.store).
 
 The router calls `render_sidebar()` in the shared sidebar and `require_viewer()` before a
 read-only page; pages that write call `require_role(...)`. Roles are enforced again in the
@@ -13,7 +13,8 @@ from typing import Any
 
 import streamlit as st
 
-from etl import access, warehouse
+from accounts import settings, store
+from etl import warehouse
 from etl.access import Actor
 
 _SESSION_KEY = "auth_actor"
@@ -56,7 +57,7 @@ def _oidc_user() -> Actor | None:
     except Exception:
         return None
     # Read the accounts file on every run, so a changed role applies at once.
-    return access.actor_for_email(email, access.users_path(), name=name)
+    return store.actor_for_email(email, settings.users_path(), name=name)
 
 
 def current_user() -> Actor | None:
@@ -69,7 +70,7 @@ def current_user() -> Actor | None:
     if data.get("from_file"):
         # Roles and directorates as the accounts file says now: a removed account is signed out,
         # and a changed role applies at once, not at the next sign-in.
-        actor = access.file_account(data["name"], access.users_path())
+        actor = store.file_account(data["name"], settings.users_path())
         if actor is None:
             st.session_state.pop(_SESSION_KEY, None)
         return actor
@@ -85,9 +86,9 @@ def sign_out() -> None:
 
 def demo_notice(where: Any = st) -> None:
     """The visible 'Demo mode' notice (demo accounts with a published password exist)."""
-    if access.demo_mode():
+    if settings.demo_mode():
         where.warning(
-            f"**Demo mode**: fictional data; demo accounts share the password `{access.DEMO_PASSWORD}` "
+            f"**Demo mode**: fictional data; demo accounts share the password `{store.DEMO_PASSWORD}` "
             "(demo-admin, demo-viewer, and a demo-lead-… per directorate). Never use demo mode for real data.",
             icon=":material/science:",
         )
@@ -106,14 +107,14 @@ def sign_in_form(key: str, where: Any = st) -> Actor | None:
         password = st.text_input("Password", type="password", key=f"{key}_password", autocomplete="current-password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        actor = access.verify_password(name, password, access.users_path(), db_path()) if name and password else None
+        actor = store.verify_password(name, password, settings.users_path(), db_path()) if name and password else None
         if actor is None:
             time.sleep(0.5)  # slow down guessing a little
             where.error("That user name and password do not match an account.")
             return None
         # An account from the accounts file is re-read on every run (see current_user); the demo
         # accounts are fixed and exist only in demo mode.
-        from_file = access.file_account(actor.name, access.users_path()) is not None
+        from_file = store.file_account(actor.name, settings.users_path()) is not None
         st.session_state[_SESSION_KEY] = {**actor.as_dict(), "from_file": from_file}
         st.rerun()
     return None
@@ -138,7 +139,7 @@ def render_sidebar() -> None:
 def require_viewer() -> Actor | None:
     """Stop a read-only page unless reading is open or someone is signed in (LOCALISM_REQUIRE_SIGNIN)."""
     actor = current_user()
-    if actor is None and access.signin_required_to_read():
+    if actor is None and settings.signin_required_to_read():
         st.info("This council's dashboard needs sign-in to view.")
         sign_in_form("auth_viewer")
         st.stop()

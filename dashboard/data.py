@@ -18,7 +18,8 @@ import pandas as pd
 import streamlit as st
 
 import kpis
-from etl import access, load, queries, warehouse
+from etl import access, queries, warehouse
+from etl.reference import read_reference
 from kpis.methodology import KPI_BY_NAME, KPIS
 
 TTL = "1h"  # a safety net only: the version key already refreshes after every load
@@ -206,7 +207,7 @@ def directorates() -> list[str]:
 @st.cache_data(ttl=TTL, max_entries=ROWS, show_spinner=False)
 def _visible(db: str, version: str, actor: access.Actor | None) -> list[str]:
     with _reader(db).cursor() as cur:
-        return access.visible_directorates(actor, load.reference(cur))
+        return access.visible_directorates(actor, read_reference(cur))
 
 
 def visible_directorates(actor: access.Actor | None) -> list[str]:

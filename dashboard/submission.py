@@ -20,8 +20,8 @@ import pandas as pd
 
 from etl import access, queries, warehouse
 from etl.access import Actor
-from etl.load import Outcome
 from etl.read import ReadError, read_table
+from etl.records import Outcome
 from etl.validate import Problem
 
 

@@ -15,9 +15,11 @@ from typing import TextIO
 
 from etl import contract as c
 from etl import opendata_cli, warehouse
-from etl.load import Outcome, load_reference, reference, submit_return
+from etl.load import store_return
 from etl.normalise import match_directorate
 from etl.quarters import parse_quarter
+from etl.records import Outcome
+from etl.reference import read_reference, store_reference
 from etl.report import problems_text
 from etl.stdout import result_only_stdout
 
@@ -180,7 +182,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_load_reference(args: argparse.Namespace) -> int:
     _need_db(args.db)
     content = _read_file(args.file)
-    outcome = load_reference(args.db, kind=args.kind, content=content, file_name=args.file.name, user=_user(args.user))
+    with warehouse.write(args.db) as con:
+        outcome = store_reference(con, kind=args.kind, content=content, file_name=args.file.name,
+                                  user=_user(args.user))
     _print_outcome(outcome, "text")
     return 0 if outcome.ok else 1
 
@@ -192,7 +196,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(f"--quarter: {exc}") from exc
     with warehouse.read_only(args.db) as con:
-        ref = reference(con)
+        ref = read_reference(con)
     directorate = match_directorate(args.directorate, ref.directorates, ref.short_names)
     if directorate is None:
         known = ", ".join(ref.directorates) or "none loaded yet (load-reference directorates first)"
@@ -200,16 +204,17 @@ def cmd_load(args: argparse.Namespace) -> int:
     content = _read_file(args.file)
     progress = _Progress()
     try:
-        outcome = submit_return(
-            args.db,
-            return_type=args.return_type,
-            directorate=directorate,
-            quarter=quarter,
-            content=content,
-            file_name=args.file.name,
-            user=_user(args.user),
-            progress=progress,
-        )
+        with warehouse.write(args.db) as con:
+            outcome = store_return(
+                con,
+                return_type=args.return_type,
+                directorate=directorate,
+                quarter=quarter,
+                content=content,
+                file_name=args.file.name,
+                user=_user(args.user),
+                progress=progress,
+            )
     finally:
         progress.done()
     _print_outcome(outcome, args.format)
@@ -225,9 +230,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_add_user(args: argparse.Namespace) -> int:
-    from etl import access
+    from accounts import settings, store
 
-    path = args.users or access.users_path()
+    path = args.users or settings.users_path()
     password: str | None = None
     if args.no_password:
         if not args.email:
@@ -239,8 +244,8 @@ def cmd_add_user(args: argparse.Namespace) -> int:
         if password != getpass.getpass("Again: "):
             raise UsageError("The two passwords differ; nothing was changed.")
     try:
-        account = access.add_user(path, name=args.name, role=args.role, directorates=args.directorate,
-                                  password=password, email=args.email)
+        account = store.add_user(path, name=args.name, role=args.role, directorates=args.directorate,
+                                 password=password, email=args.email)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     scope = f" for {', '.join(account.directorates)}" if account.directorates else ""
@@ -258,7 +263,7 @@ def cmd_template(args: argparse.Namespace) -> int:
         if args.db:
             _need_db(args.db)
             with warehouse.read_only(args.db) as con:
-                names = list(reference(con).directorates)
+                names = list(read_reference(con).directorates)
         data = templates.template_xlsx(args.return_type, directorates=names)
     args.out.write_bytes(data)
     print(f"Wrote the {args.return_type} template to {args.out}.")

@@ -9,8 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from etl import warehouse
-from etl.load import store_deadline, store_reference, store_return, write_commentary
+from etl.commentary import store_commentary
+from etl.deadlines import store_deadline
+from etl.load import store_return
 from etl.quarters import default_deadline, quarter_bounds
+from etl.reference import store_reference
 
 SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
 REFERENCE_FILES = {
@@ -66,7 +69,7 @@ def build_demo(db: str | Path, sample: Path = SAMPLE_DATA, progress: Callable[[s
                     progress(f"loaded {order + 1} of {len(rows)} demo returns")
             with (sample / "commentary.csv").open(newline="", encoding="utf-8") as fh:
                 for note in csv.DictReader(fh):
-                    write_commentary(con, directorate=note["directorate"], quarter=note["quarter"],
+                    store_commentary(con, directorate=note["directorate"], quarter=note["quarter"],
                                      body=note["body"], user=note["user"],
                                      at=_received(note["quarter"], len(rows)))
             if surprises:

@@ -318,6 +318,11 @@ class WardsReference(pa.DataFrameModel):
             ok &= df.population_total.isna() | (total <= df.population_total)
         return ok
 
+    @pa.check("ward_name", error="ward_name|is the same ward name as another row (ignoring case and spaces)")
+    def _names_unique(cls, s: Series[str]) -> Series[bool]:
+        # Returns name wards case- and space-insensitively, so ward names must differ that way too.
+        return ~s.str.split().str.join(" ").str.lower().duplicated(keep=False).fillna(False)
+
 
 class DirectoratesReference(pa.DataFrameModel):
     """Directorates of the council."""

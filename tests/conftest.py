@@ -32,10 +32,27 @@ PARTNERSHIPS_HEADER = (
 )
 
 
+def load_reference(db: Path, **kwargs: object):
+    """Replace one reference table of the warehouse at `db` in its own write (etl.reference)."""
+    from etl import warehouse
+    from etl.reference import store_reference
+
+    with warehouse.write(db) as con:
+        return store_reference(con, **kwargs)
+
+
+def submit_return(db: Path, **kwargs: object):
+    """Store one return in the warehouse at `db` in its own write (etl.load), without roles."""
+    from etl import warehouse
+    from etl.load import store_return
+
+    with warehouse.write(db) as con:
+        return store_return(con, **kwargs)
+
+
 def make_council(db: Path) -> Path:
     """Create a warehouse at `db` with the tiny council's reference data."""
     from etl import warehouse
-    from etl.load import load_reference
 
     warehouse.init(db)
     for kind, text in (("directorates", DIRECTORATES_CSV), ("wards", WARDS_CSV), ("targets", TARGETS_CSV)):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from accounts import store
 from etl import access, queries
 from etl.access import Actor
 from tests import browser
@@ -66,7 +67,7 @@ def test_lead_journey(tmp_path: Path) -> None:
         _nav(page, "Submit a return")
         main = _main(page)
         main.get_by_role("textbox", name="User name").fill("demo-lead-adh")
-        main.get_by_role("textbox", name="Password").fill(access.DEMO_PASSWORD)
+        main.get_by_role("textbox", name="Password").fill(store.DEMO_PASSWORD)
         main.get_by_role("button", name="Sign in").click()
         main.get_by_text("Upload the return").wait_for()
         browser.wait_for_app(page)
@@ -126,7 +127,7 @@ def test_lead_journey(tmp_path: Path) -> None:
         browser.wait_for_app(page)
         sidebar.get_by_text("Sign in", exact=True).first.click()
         sidebar.get_by_role("textbox", name="User name").fill("demo-admin")
-        sidebar.get_by_role("textbox", name="Password").fill(access.DEMO_PASSWORD)
+        sidebar.get_by_role("textbox", name="Password").fill(store.DEMO_PASSWORD)
         sidebar.get_by_role("button", name="Sign in").click()
         sidebar.get_by_text("Signed in as").wait_for()
         _nav(page, "Administration")

@@ -18,8 +18,7 @@ import pytest
 
 from etl import build_wards, ons
 from etl.cli import main
-from etl.load import load_reference
-from tests.conftest import PYTHON, ROOT
+from tests.conftest import PYTHON, ROOT, load_reference
 
 FIX = ROOT / "tests" / "fixtures" / "ons"
 WARD_FILES = [FIX / f"census2021-{t}-ward.csv" for t in ("ts021", "ts007a", "ts008", "ts038")]

@@ -158,7 +158,7 @@ def test_directorate_page_from_url(warehouse_env: Path) -> None:
 def test_new_load_shows_without_restart(demo_db: Path, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """A write from another process swaps the file: the next run shows it (reader.version key)."""
-    from etl.load import add_commentary
+    from etl.access import Actor, add_commentary_as
 
     db = tmp_path / "fresh.duckdb"
     shutil.copyfile(demo_db, db)
@@ -167,7 +167,7 @@ def test_new_load_shows_without_restart(demo_db: Path, tmp_path: Path,
     at.switch_page("views/directorates.py").run()
     assert any("No commentary" in m.value for m in at.markdown)
     body = "<script>alert(1)</script> **Budget** =SUM(A1) [link](http://example.com)"
-    add_commentary(db, directorate="Place and Economy", quarter="2025-26 Q4", body=body, user="Lead")
+    add_commentary_as(Actor("Lead", "admin"), db, directorate="Place and Economy", quarter="2025-26 Q4", body=body)
     at.run()
     assert not at.exception, at.exception
     shown = [m.value for m in at.markdown if "alert" in m.value]

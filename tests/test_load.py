@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from etl import warehouse
-from etl.load import load_reference, submit_return
-from tests.conftest import BUDGET_HEADER, WARDS_CSV
+from tests.conftest import BUDGET_HEADER, WARDS_CSV, load_reference, submit_return
 
 Q = "2025-26 Q2"
 GOOD = (BUDGET_HEADER + 'ADH,2025-26 Q2,Grants,Ashby,"£1,000",500,community_grants\nADH,2025-26 Q2,Central,,2000,0,\n').encode()

@@ -10,10 +10,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from etl import load, queries, warehouse
-from tests.conftest import BUDGET_HEADER
+from etl import commentary, queries, warehouse
+from etl.access import Actor, add_commentary_as, set_deadline_as
+from etl.records import Outcome
+from tests.conftest import BUDGET_HEADER, submit_return
 
 ADULTS, PLACE = "Adults and Health", "Place"
+ADMIN = Actor("admin", "admin")
 Q = "2025-26 Q2"
 T0 = dt.datetime(2025, 10, 3, 9, 30)
 
@@ -23,9 +26,9 @@ def _budget(devolved: int = 100, ward: str = "E05000001", quarter: str = Q) -> b
             ).encode()
 
 
-def _submit(db: Path, content: bytes, name: str, at: dt.datetime, user: str = "ann") -> load.Outcome:
-    return load.submit_return(db, return_type="budget", directorate=ADULTS, quarter=Q, content=content,
-                              file_name=name, user=user, received_at=at)
+def _submit(db: Path, content: bytes, name: str, at: dt.datetime, user: str = "ann") -> Outcome:
+    return submit_return(db, return_type="budget", directorate=ADULTS, quarter=Q, content=content,
+                         file_name=name, user=user, received_at=at)
 
 
 def _read(db: Path, query, *args):  # noqa: ANN001, ANN202
@@ -46,7 +49,7 @@ def test_returns_tracker_received_missing_overdue(council: Path) -> None:
     row = before[(before["directorate"] == ADULTS) & (before["return_type"] == "budget")].iloc[0]
     assert row["received_at"] == pd.Timestamp(T0) and row["user_name"] == "ann" and row["row_count"] == 1
 
-    load.set_deadline(council, quarter=Q, due=dt.date(2025, 10, 31), user="admin")
+    set_deadline_as(ADMIN, council, quarter=Q, due=dt.date(2025, 10, 31))
     on_time = _read(council, queries.returns_tracker, Q, dt.date(2025, 10, 31))
     assert set(on_time["status"]) == {"received", "missing"}  # the deadline day itself is not late
     late = _read(council, queries.returns_tracker, Q, dt.date(2025, 11, 1))
@@ -86,9 +89,9 @@ def test_submission_history_marks_superseded(council: Path) -> None:
 def test_newest_commentary_wins(council: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert _read(council, queries.latest_commentary, ADULTS, Q) is None
     times = iter([T0 + dt.timedelta(hours=1), T0, T0, T0 + dt.timedelta(hours=2)])
-    monkeypatch.setattr(load, "_now", lambda: next(times))
-    load.add_commentary(council, directorate=ADULTS, quarter=Q, body="Newest.", user="ann")
-    load.add_commentary(council, directorate=ADULTS, quarter=Q, body="Older.", user="bob")  # written earlier
+    monkeypatch.setattr(commentary, "now", lambda: next(times))
+    add_commentary_as(Actor("ann", "admin"), council, directorate=ADULTS, quarter=Q, body="Newest.")
+    add_commentary_as(Actor("bob", "admin"), council, directorate=ADULTS, quarter=Q, body="Older.")  # written earlier
     note = _read(council, queries.latest_commentary, ADULTS, Q)
     assert note == {"body": "Newest.", "who": "ann", "when": T0 + dt.timedelta(hours=1)}
     assert _read(council, queries.latest_commentary, PLACE, Q) is None
@@ -96,9 +99,9 @@ def test_newest_commentary_wins(council: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_commentary_in_the_same_second_the_later_wins(council: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(load, "_now", lambda: T0)
+    monkeypatch.setattr(commentary, "now", lambda: T0)
     for body in ("First.", "Second.", "Third."):
-        load.add_commentary(council, directorate=PLACE, quarter=Q, body=body, user="ann")
+        add_commentary_as(Actor("ann", "admin"), council, directorate=PLACE, quarter=Q, body=body)
     assert _read(council, queries.latest_commentary, PLACE, Q)["body"] == "Third."
 
 
@@ -111,8 +114,8 @@ def test_reference_deadlines_and_audit(council: Path) -> None:
     assert _read(council, queries.boundaries).empty
     assert _read(council, queries.reference_history)["kind"].tolist() == ["targets", "wards", "directorates"]
     assert _read(council, queries.deadline_of, Q) is None
-    load.set_deadline(council, quarter=Q, due=dt.date(2025, 10, 31), user="admin")
-    load.set_deadline(council, quarter="2025-26 Q3", due=dt.date(2026, 1, 31), user="admin")
+    set_deadline_as(ADMIN, council, quarter=Q, due=dt.date(2025, 10, 31))
+    set_deadline_as(ADMIN, council, quarter="2025-26 Q3", due=dt.date(2026, 1, 31))
     assert _read(council, queries.deadline_of, Q) == dt.date(2025, 10, 31)
     assert _read(council, queries.deadlines)["quarter"].tolist() == ["2025-26 Q3", Q]
     log = _read(council, queries.audit_log)

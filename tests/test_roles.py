@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from accounts import store
 from etl import access, queries, warehouse
 from etl.access import Actor
 from tests.test_submit_fixtures import (
@@ -135,39 +136,39 @@ def test_history_visibility(db: Path) -> None:
 def test_accounts_file_hashes_passwords(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LOCALISM_DEMO", raising=False)
     path = tmp_path / "users.json"
-    access.add_user(path, name="j.smith", role="lead", directorates=["ADH"], password="correct horse 1")
+    store.add_user(path, name="j.smith", role="lead", directorates=["ADH"], password="correct horse 1")
     text = path.read_text()
     assert "correct horse" not in text and "$argon2id$" in text
-    actor = access.verify_password("j.smith", "correct horse 1", path)
+    actor = store.verify_password("j.smith", "correct horse 1", path)
     assert actor == Actor("j.smith", "lead", ("ADH",))
-    assert access.verify_password("j.smith", "wrong password", path) is None
-    assert access.verify_password("nobody", "correct horse 1", path) is None
+    assert store.verify_password("j.smith", "wrong password", path) is None
+    assert store.verify_password("nobody", "correct horse 1", path) is None
     with pytest.raises(ValueError):
-        access.add_user(path, name="x", role="lead", password="long enough pw")  # a lead needs a directorate
+        store.add_user(path, name="x", role="lead", password="long enough pw")  # a lead needs a directorate
     with pytest.raises(ValueError):
-        access.add_user(path, name="y", role="viewer", password="short")
+        store.add_user(path, name="y", role="viewer", password="short")
     with pytest.raises(ValueError):
-        access.add_user(path, name="z", role="owner", password="long enough pw")
+        store.add_user(path, name="z", role="owner", password="long enough pw")
 
 
 def test_no_default_password_outside_demo_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = make_warehouse(tmp_path / "w.duckdb")
     path = tmp_path / "users.json"
     monkeypatch.delenv("LOCALISM_DEMO", raising=False)
-    assert access.all_accounts(path, db) == []
-    assert access.verify_password("demo-admin", access.DEMO_PASSWORD, path, db) is None
+    assert store.all_accounts(path, db) == []
+    assert store.verify_password("demo-admin", store.DEMO_PASSWORD, path, db) is None
     monkeypatch.setenv("LOCALISM_DEMO", "1")
-    names = {a.name for a in access.all_accounts(path, db)}
+    names = {a.name for a in store.all_accounts(path, db)}
     assert names == {"demo-admin", "demo-viewer", "demo-lead-adh", "demo-lead-ple"}
-    assert access.verify_password("demo-lead-adh", access.DEMO_PASSWORD, path, db) == Actor(
+    assert store.verify_password("demo-lead-adh", store.DEMO_PASSWORD, path, db) == Actor(
         "demo-lead-adh", "lead", (ADULTS,))
 
 
 def test_identity_provider_email_maps_to_role(tmp_path: Path) -> None:
     path = tmp_path / "users.json"
-    access.add_user(path, name="j.smith", role="lead", directorates=["ADH"], email="J.Smith@council.gov.uk")
-    assert access.actor_for_email("j.smith@council.gov.uk", path).role == "lead"
-    assert access.actor_for_email("stranger@council.gov.uk", path).role == "viewer"
+    store.add_user(path, name="j.smith", role="lead", directorates=["ADH"], email="J.Smith@council.gov.uk")
+    assert store.actor_for_email("j.smith@council.gov.uk", path).role == "lead"
+    assert store.actor_for_email("stranger@council.gov.uk", path).role == "viewer"
     assert "password_hash" not in json.loads(path.read_text())["users"][0]
 
 
@@ -179,7 +180,7 @@ def test_add_user_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: p
     path = tmp_path / "users.json"
     monkeypatch.setattr("sys.stdin", io.StringIO("a long password\n"))
     assert main(["add-user", "--users", str(path), "--name", "ann", "--role", "admin", "--password-stdin"]) == 0
-    assert access.verify_password("ann", "a long password", path) == Actor("ann", "admin")
+    assert store.verify_password("ann", "a long password", path) == Actor("ann", "admin")
     assert main(["add-user", "--users", str(path), "--name", "bob", "--role", "lead", "--no-password"]) == 2
 
 

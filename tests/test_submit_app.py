@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from accounts import store
 from dashboard import submission
 from etl import access, queries, warehouse
 from etl.access import Actor
@@ -67,7 +68,7 @@ def _count(db: Path, sql: str) -> int:
 
 
 def test_sign_in_with_built_in_account(db: Path, tmp_path: Path) -> None:
-    access.add_user(tmp_path / "users.json", name="lead.adults", role="lead", directorates=["ADH"],
+    store.add_user(tmp_path / "users.json", name="lead.adults", role="lead", directorates=["ADH"],
                     password="a long password")
     at = _page("submit", actor=None)
     assert "Sign in to send returns" in _texts(at.info)
@@ -303,7 +304,7 @@ def test_archived_original_is_the_uploaded_bytes(db: Path) -> None:
 
 def test_a_changed_or_removed_account_applies_at_once_to_a_signed_in_session(db: Path, tmp_path: Path) -> None:
     users = tmp_path / "users.json"
-    access.add_user(users, name="jo.lead", role="lead", directorates=[ADULTS], password="a-long-password")
+    store.add_user(users, name="jo.lead", role="lead", directorates=[ADULTS], password="a-long-password")
 
     def script() -> None:
         import streamlit as st
@@ -322,7 +323,7 @@ def test_a_changed_or_removed_account_applies_at_once_to_a_signed_in_session(db:
     at.button[0].click()
     at.run()
     assert f"who=jo.lead role=lead dirs={ADULTS}" in _texts(at.markdown)
-    access.add_user(users, name="jo.lead", role="viewer", password="a-long-password")  # role changed
+    store.add_user(users, name="jo.lead", role="viewer", password="a-long-password")  # role changed
     at.run()
     assert "who=jo.lead role=viewer dirs=" in _texts(at.markdown)
     users.write_text('{"users": []}', encoding="utf-8")  # account removed

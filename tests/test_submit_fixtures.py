@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from etl import contract as c
 from etl import warehouse
-from etl.load import load_reference
+from tests.conftest import load_reference
 
 ADULTS = "Adults and Health"
 PLACE = "Place and Environment"

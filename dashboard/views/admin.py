@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from accounts import settings, store
 from dashboard import auth, data, exports, submission
 from etl import access
 from etl import contract as c
@@ -68,8 +69,8 @@ with deadline_tab:
     st.table(data.deadlines())
 
 with users_tab:
-    path = access.users_path()
-    accounts = access.all_accounts(path, db)
+    path = settings.users_path()
+    accounts = store.all_accounts(path, db)
     st.write(f"Accounts file: `{path}`" + (" (not created yet)" if not path.exists() else ""))
     if accounts:
         st.table(pd.DataFrame([a.public() for a in accounts]))

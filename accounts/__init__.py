@@ -1,0 +1,9 @@
+"""Who can sign in: the accounts file, the demo accounts, and the deployment's settings.
+
+* `accounts.settings`: what the environment switches on (demo mode, sign-in to read, where the
+  accounts file is).
+* `accounts.store`: the JSON accounts file with argon2 password hashes, identity-provider
+  accounts matched by e-mail, and the demo accounts.
+
+What a signed-in person may do (roles, and the write path that checks them) is `etl.access`.
+"""
