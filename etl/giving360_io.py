@@ -19,9 +19,10 @@ from typing import Any
 from etl import contract as c
 from etl import giving360 as g3
 from etl import warehouse
-from etl.load import Outcome, store_return
+from etl.load import store_return
 from etl.quarters import quarter_of_date
 from etl.read import ReadError, read_table
+from etl.records import Outcome
 
 META_FUNDER_ID = "360giving_funder_id"
 META_FUNDER_NAME = "360giving_funder_name"

@@ -165,10 +165,10 @@ def cmd_build_wards(args: argparse.Namespace) -> int:
 def cmd_import_360giving(args: argparse.Namespace) -> int:
     from etl import giving360, giving360_io, warehouse
     from etl.cli import UsageError, _need_db, _read_file, _user
-    from etl.load import reference
     from etl.normalise import match_directorate
     from etl.quarters import parse_quarter
     from etl.read import ReadError, read_table
+    from etl.reference import read_reference
     from etl.report import problems_text
 
     _need_db(args.db)
@@ -180,7 +180,7 @@ def cmd_import_360giving(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(f"--{'from' if name == 'first' else 'to'}: {exc}") from exc
     with warehouse.read_only(args.db) as con:
-        ref = reference(con)
+        ref = read_reference(con)
     directorate = match_directorate(args.directorate, ref.directorates, ref.short_names)
     if directorate is None:
         known = ", ".join(ref.directorates) or "none loaded yet (load-reference directorates first)"

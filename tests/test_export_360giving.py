@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from etl import giving360 as g3
-from etl.load import submit_return
-from tests.conftest import PARTNERSHIPS_HEADER, make_council
+from tests.conftest import PARTNERSHIPS_HEADER, make_council, submit_return
 from tests.test_giving360 import TRAFFORD, registers, run
 
 SCHEMA = "grants_360giving"

@@ -14,8 +14,7 @@ import pytest
 from etl import giving360 as g3
 from etl import warehouse
 from etl.cli import main
-from etl.load import submit_return
-from tests.conftest import PARTNERSHIPS_HEADER
+from tests.conftest import PARTNERSHIPS_HEADER, submit_return
 
 TRAFFORD = "grants_360giving/trafford_council_voluntary_sector_grants_360giving.csv"
 
