@@ -19,6 +19,7 @@ from etl.read import ReadError, read_table
 from etl.records import Outcome, Progress, archive, audit, log_submission, now, quiet, sha256
 from etl.reference import read_reference
 from etl.validate import Problem, Validated, validate_return
+from kpis import facts
 
 
 def check_return(
@@ -124,6 +125,7 @@ def store_return(
         con.execute("UPDATE submissions SET superseded_by = ? WHERE submission_id = ?", [sid, superseded])
         msg += f" It replaces submission {superseded}, which stays in the history."
         con.execute("UPDATE submissions SET message = ? WHERE submission_id = ?", [msg, sid])
+    facts.store(con, return_type, sid, superseded=[superseded] if superseded else [])
     audit(con, user, "accepted", f"{return_type} {directorate} {quarter} #{sid}", received_at)
     progress("saving the warehouse")
     if before_commit:

@@ -36,6 +36,7 @@ import duckdb
 import pandas as pd
 
 from etl.contract import DEMOGRAPHIC_COLUMNS, POPULATION_COLUMNS
+from kpis import facts
 
 SCHEMA_VERSION = "1"
 ALIAS = "wh"  # the name a reader attaches the warehouse under
@@ -213,6 +214,7 @@ def write(db: str | Path, *, create: bool = False) -> Iterator[duckdb.DuckDBPyCo
                 _check_schema(con)
                 con.execute("BEGIN TRANSACTION")
                 try:
+                    facts.ensure(con)  # a warehouse built before the facts gets them here
                     yield con
                     con.execute("COMMIT")
                 except BaseException:
@@ -232,6 +234,7 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the warehouse tables on an empty connection (an in-memory one in tests)."""
     con.execute(DDL)
     con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+    facts.create(con)
 
 
 def init(db: str | Path) -> bool:

@@ -12,6 +12,7 @@ import duckdb
 
 from etl.contract import DEMOGRAPHIC_COLUMNS, POPULATION_COLUMNS
 from etl.warehouse import create_schema
+from kpis import facts
 
 # The rows each table needs beyond what a test says (demographics and populations default to 0).
 _BUDGET_DEFAULTS = {"ward_code": None, "mechanism": None}
@@ -107,7 +108,13 @@ class Warehouse:
                 outcome,
             ],
         ).fetchone()[0]
+        superseded = []
         if outcome == "accepted":
+            superseded = [r[0] for r in self.con.execute(
+                "SELECT submission_id FROM current_submissions WHERE return_type = ?"
+                " AND directorate = ? AND quarter = ? AND submission_id <> ?",
+                [return_type, directorate, quarter, sid],
+            ).fetchall()]  # fmt: skip
             self.con.execute(
                 "UPDATE submissions SET superseded_by = ? WHERE return_type = ? AND directorate = ?"
                 " AND quarter = ? AND outcome = 'accepted' AND superseded_by IS NULL"
@@ -125,6 +132,8 @@ class Warehouse:
                     f" VALUES ({', '.join('?' * len(values))})",
                     values,
                 )
+        if outcome == "accepted":  # the facts are stored with the rows, as etl.load does
+            facts.store(self.con, return_type, sid, superseded)
         return sid
 
     def budget(self, directorate: str, quarter: str, *rows: dict[str, Any]) -> int:

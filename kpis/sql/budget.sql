@@ -1,10 +1,11 @@
--- Budget KPIs: devolved_budget_share, pb_share. One row per window and group of $by.
+-- Budget KPIs: devolved_budget_share, pb_share. One row per window and group of $by, summed
+-- from budget_facts (kpis/facts.py).
 -- Parameters: $window_ids INTEGER[] and $window_quarters VARCHAR[] (zipped pairs: the quarters
 -- of each window a figure is computed over; one window for a plain scope, several for a trend),
 -- $directorates, $neighbourhoods, $wards (VARCHAR[]; an empty filter list means no filter),
 -- $by ('council' | 'directorate' | 'neighbourhood' | 'ward').
 -- @include _scope_groups.sql  (WITH windows, scope_wards, settings, group_keys, groups)
-scoped AS (  -- budget lines in scope, once per window, tagged with their group
+scoped AS (  -- budget facts in scope, once per window, tagged with their group
     SELECT
         win.window_id,
         CASE $by
@@ -13,24 +14,26 @@ scoped AS (  -- budget lines in scope, once per window, tagged with their group
             WHEN 'neighbourhood' THEN w.neighbourhood
             WHEN 'ward' THEN w.ward_code
         END AS grp,
-        CAST(b.total_budget_gbp AS DOUBLE) AS total_gbp,
-        CAST(b.devolved_gbp AS DOUBLE) AS devolved_gbp,
+        b.budget_lines,
+        b.total_budget_gbp,
+        b.devolved_gbp,
         b.mechanism
-    FROM budget AS b
+    FROM budget_facts AS b
     JOIN windows AS win ON win.quarter = b.quarter
     CROSS JOIN settings
     LEFT JOIN scope_wards AS w ON w.ward_code = b.ward_code
     WHERE (len($directorates) = 0 OR list_contains($directorates, b.directorate))
       AND (w.ward_code IS NOT NULL OR (b.ward_code IS NULL AND NOT settings.geographic))
 ),
-totals AS (
+totals AS (  -- exact decimal sums, one conversion to DOUBLE at the end
     SELECT
         window_id,
         grp,
-        count(*) AS budget_lines,
-        sum(total_gbp) AS total_budget_gbp,
-        sum(devolved_gbp) AS devolved_gbp,
-        coalesce(sum(devolved_gbp) FILTER (WHERE mechanism = 'participatory_budgeting'), 0) AS pb_gbp
+        sum(budget_lines) AS budget_lines,
+        CAST(sum(total_budget_gbp) AS DOUBLE) AS total_budget_gbp,
+        CAST(sum(devolved_gbp) AS DOUBLE) AS devolved_gbp,
+        coalesce(CAST(sum(devolved_gbp) FILTER (WHERE mechanism = 'participatory_budgeting')
+            AS DOUBLE), 0) AS pb_gbp
     FROM scoped
     GROUP BY window_id, grp
 )

@@ -1,4 +1,4 @@
--- Devolved budget in scope by mechanism (every mechanism, data or not).
+-- Devolved budget in scope by mechanism (every mechanism, data or not), from budget_facts.
 -- Parameters: $quarters, $directorates, $neighbourhoods, $wards (VARCHAR[]; an empty filter
 -- list means no filter), $mechanisms (VARCHAR[], etl.contract.MECHANISMS in order).
 WITH
@@ -10,7 +10,7 @@ scope_wards AS (
 ),
 scoped AS (  -- borough-wide lines only when no neighbourhood or ward is named
     SELECT b.*
-    FROM budget AS b
+    FROM budget_facts AS b
     LEFT JOIN scope_wards AS w ON w.ward_code = b.ward_code
     WHERE list_contains($quarters, b.quarter)
       AND (len($directorates) = 0 OR list_contains($directorates, b.directorate))
@@ -20,15 +20,16 @@ scoped AS (  -- borough-wide lines only when no neighbourhood or ward is named
 mechanisms AS (
     SELECT unnest($mechanisms) AS mechanism, generate_subscripts($mechanisms, 1) AS position
 ),
-by_mechanism AS (
-    SELECT mechanism, count(*) AS budget_lines, sum(CAST(devolved_gbp AS DOUBLE)) AS devolved_gbp
+by_mechanism AS (  -- lines with money devolved, and that money
+    SELECT mechanism, sum(devolved_lines) AS budget_lines,
+        CAST(sum(devolved_gbp) AS DOUBLE) AS devolved_gbp
     FROM scoped
-    WHERE devolved_gbp > 0
+    WHERE devolved_lines > 0
     GROUP BY mechanism
 ),
 overall AS (
-    SELECT sum(CAST(total_budget_gbp AS DOUBLE)) AS total_gbp,
-        sum(CAST(devolved_gbp AS DOUBLE)) AS devolved_gbp
+    SELECT CAST(sum(total_budget_gbp) AS DOUBLE) AS total_gbp,
+        CAST(sum(devolved_gbp) AS DOUBLE) AS devolved_gbp
     FROM scoped
 )
 SELECT

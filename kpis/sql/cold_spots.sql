@@ -5,8 +5,8 @@
 -- $cold_spot_divisor (5), $per_population (1000).
 WITH
 ward_participants AS (  -- activities held in a ward; borough-wide ones are in no ward
-    SELECT ward_code, sum(participants_total) AS participants
-    FROM engagement
+    SELECT ward_code, sum(participants) AS participants
+    FROM engagement_facts
     WHERE list_contains($quarters, quarter)
       AND (len($directorates) = 0 OR list_contains($directorates, directorate))
       AND ward_code IS NOT NULL

@@ -24,8 +24,8 @@ banded_wards AS (
     WHERE imd_decile IS NOT NULL
 ),
 ward_participants AS (
-    SELECT ward_code, sum(participants_total) AS participants
-    FROM engagement
+    SELECT ward_code, sum(participants) AS participants
+    FROM engagement_facts
     WHERE list_contains($quarters, quarter)
       AND (len($directorates) = 0 OR list_contains($directorates, directorate))
       AND ward_code IS NOT NULL

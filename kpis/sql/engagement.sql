@@ -1,5 +1,5 @@
 -- Engagement KPIs: participation_per_1000, early_engagement_share, feedback_rate.
--- One row per window and group of $by.
+-- One row per window and group of $by, summed from engagement_facts (kpis/facts.py).
 -- Parameters: $window_ids INTEGER[] and $window_quarters VARCHAR[] (zipped pairs: the quarters
 -- of each window a figure is computed over; one window for a plain scope, several for a trend),
 -- $directorates, $neighbourhoods, $wards (VARCHAR[]; an empty filter list means no filter),
@@ -17,7 +17,7 @@ population AS (  -- residents behind each group: its own wards, or every ward in
         END
     GROUP BY k.grp
 ),
-scoped AS (  -- activities in scope, once per window, tagged with their group
+scoped AS (  -- engagement facts in scope, once per window, tagged with their group
     SELECT
         win.window_id,
         CASE $by
@@ -26,10 +26,12 @@ scoped AS (  -- activities in scope, once per window, tagged with their group
             WHEN 'neighbourhood' THEN w.neighbourhood
             WHEN 'ward' THEN w.ward_code
         END AS grp,
-        e.participants_total,
-        e.stage = 'priority_setting' OR e.method = 'codesign' AS is_early,
-        e.feedback_published
-    FROM engagement AS e
+        e.activities,
+        e.participants,
+        CASE WHEN e.stage = 'priority_setting' OR e.method = 'codesign' THEN e.activities ELSE 0
+            END AS early_activities,
+        e.feedback_activities
+    FROM engagement_facts AS e
     JOIN windows AS win ON win.quarter = e.quarter
     CROSS JOIN settings
     LEFT JOIN scope_wards AS w ON w.ward_code = e.ward_code
@@ -40,10 +42,10 @@ totals AS (
     SELECT
         window_id,
         grp,
-        count(*) AS activities,
-        sum(participants_total) AS participants,
-        count(*) FILTER (WHERE is_early) AS early_activities,
-        count(*) FILTER (WHERE feedback_published) AS feedback_activities
+        sum(activities) AS activities,
+        sum(participants) AS participants,
+        sum(early_activities) AS early_activities,
+        sum(feedback_activities) AS feedback_activities
     FROM scoped
     GROUP BY window_id, grp
 )

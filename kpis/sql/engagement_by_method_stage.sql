@@ -1,4 +1,5 @@
--- Engagement activities and participants in scope by method and stage (the full grid).
+-- Engagement activities and participants in scope by method and stage (the full grid), from
+-- engagement_facts.
 -- Parameters: $quarters, $directorates, $neighbourhoods, $wards (VARCHAR[]; an empty filter
 -- list means no filter), $methods, $stages (VARCHAR[], etl.contract order).
 WITH
@@ -10,7 +11,7 @@ scope_wards AS (
 ),
 scoped AS (  -- borough-wide activities only when no neighbourhood or ward is named
     SELECT e.*
-    FROM engagement AS e
+    FROM engagement_facts AS e
     LEFT JOIN scope_wards AS w ON w.ward_code = e.ward_code
     WHERE list_contains($quarters, e.quarter)
       AND (len($directorates) = 0 OR list_contains($directorates, e.directorate))
@@ -21,9 +22,9 @@ methods AS (SELECT unnest($methods) AS method, generate_subscripts($methods, 1) 
 stages AS (SELECT unnest($stages) AS stage, generate_subscripts($stages, 1) AS stage_order),
 counts AS (
     SELECT method, stage,
-        count(*) AS activities,
-        sum(participants_total) AS participants,
-        count(*) FILTER (WHERE feedback_published) AS feedback_activities
+        sum(activities) AS activities,
+        sum(participants) AS participants,
+        sum(feedback_activities) AS feedback_activities
     FROM scoped
     GROUP BY method, stage
 )

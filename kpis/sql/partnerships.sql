@@ -6,7 +6,7 @@
 -- $by ('council' | 'directorate' | 'neighbourhood' | 'ward'),
 -- $long_lease_years (25).
 -- @include _scope_groups.sql  (WITH windows, scope_wards, settings, group_keys, groups)
-scoped AS (  -- register rows in scope, once per window, tagged with their group
+scoped AS (  -- register rows in scope (partnership_facts), once per window, tagged with their group
     SELECT
         win.window_id,
         CASE $by
@@ -18,40 +18,46 @@ scoped AS (  -- register rows in scope, once per window, tagged with their group
         p.directorate,
         p.partnership_id,
         p.quarter,
-        p.line_no,
-        p.arrangement,
-        p.lease_years,
-        p.start_date
-    FROM partnerships AS p
+        p.start_quarter,
+        p.arrangement = 'community_asset_transfer' AS is_cat,
+        p.arrangement = 'community_asset_transfer'
+            AND coalesce(p.lease_years >= $long_lease_years, FALSE) AS is_long_cat
+    FROM partnership_facts AS p
     JOIN windows AS win ON win.quarter = p.quarter
     CROSS JOIN settings
     LEFT JOIN scope_wards AS w ON w.ward_code = p.ward_code
     WHERE (len($directorates) = 0 OR list_contains($directorates, p.directorate))
       AND (w.ward_code IS NOT NULL OR (p.ward_code IS NULL AND NOT settings.geographic))
 ),
+window_size AS (
+    SELECT window_id, count(*) AS quarters FROM windows GROUP BY window_id
+),
 distinct_partnerships AS (  -- a partnership once per window and group, as its latest register says
-    SELECT *
-    FROM scoped
-    QUALIFY row_number() OVER (
-        PARTITION BY window_id, grp, directorate, partnership_id ORDER BY quarter DESC, line_no
-    ) = 1
+    -- one quarter: a register lists each partnership once, so every row is already distinct
+    SELECT s.window_id, s.grp, s.start_quarter, s.is_cat, s.is_long_cat
+    FROM scoped AS s
+    JOIN window_size AS z USING (window_id)
+    WHERE z.quarters = 1
+    UNION ALL
+    -- several quarters: the row of the latest quarter (one per directorate and id each quarter)
+    SELECT s.window_id, s.grp,
+        arg_max(s.start_quarter, s.quarter),
+        arg_max(s.is_cat, s.quarter),
+        arg_max(s.is_long_cat, s.quarter)
+    FROM scoped AS s
+    JOIN window_size AS z USING (window_id)
+    WHERE z.quarters > 1
+    GROUP BY s.window_id, s.grp, s.directorate, s.partnership_id
 ),
 flagged AS (
     SELECT
         d.window_id,
         d.grp,
-        -- the financial-year quarter the partnership started in, spelt canonically
-        (year(d.start_date) - CASE WHEN month(d.start_date) < 4 THEN 1 ELSE 0 END) AS start_fy,
-        start_fy || '-' || lpad(CAST((start_fy + 1) % 100 AS VARCHAR), 2, '0')
-            || ' Q' || ((month(d.start_date) + 8) % 12 // 3 + 1) AS start_quarter,
-        EXISTS (
-            SELECT 1 FROM windows AS win
-            WHERE win.window_id = d.window_id AND win.quarter = start_quarter
-        ) AS is_new,
-        d.arrangement = 'community_asset_transfer' AS is_cat,
-        d.arrangement = 'community_asset_transfer' AND d.lease_years >= $long_lease_years
-            AS is_long_cat
+        win.quarter IS NOT NULL AS is_new,  -- started in one of the window's quarters
+        d.is_cat,
+        d.is_long_cat
     FROM distinct_partnerships AS d
+    LEFT JOIN windows AS win ON win.window_id = d.window_id AND win.quarter = d.start_quarter
 ),
 totals AS (
     SELECT

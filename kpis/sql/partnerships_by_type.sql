@@ -12,7 +12,7 @@ scope_wards AS (
 ),
 scoped AS (  -- borough-wide partnerships only when no neighbourhood or ward is named
     SELECT p.*
-    FROM partnerships AS p
+    FROM partnership_facts AS p
     LEFT JOIN scope_wards AS w ON w.ward_code = p.ward_code
     WHERE list_contains($quarters, p.quarter)
       AND (len($directorates) = 0 OR list_contains($directorates, p.directorate))
@@ -20,10 +20,7 @@ scoped AS (  -- borough-wide partnerships only when no neighbourhood or ward is 
            OR (p.ward_code IS NULL AND len($neighbourhoods) + len($wards) = 0))
 ),
 distinct_partnerships AS (  -- once each, as its latest register in scope says
-    SELECT *,
-        (year(start_date) - CASE WHEN month(start_date) < 4 THEN 1 ELSE 0 END) AS start_fy,
-        start_fy || '-' || lpad(CAST((start_fy + 1) % 100 AS VARCHAR), 2, '0')
-            || ' Q' || ((month(start_date) + 8) % 12 // 3 + 1) AS start_quarter
+    SELECT *
     FROM scoped
     QUALIFY row_number() OVER (
         PARTITION BY directorate, partnership_id ORDER BY quarter DESC, line_no
