@@ -18,10 +18,9 @@ from hypothesis import strategies as st
 from benchmarks import pandas_kpis
 from etl import warehouse
 from etl.contract import DEMOGRAPHIC_COLUMNS, KPI_NAMES, MECHANISMS, METHODS, STAGES
-from etl.load import submit_return
 from kpis import Scope, facts
 from kpis.engine import kpi_frame
-from tests.conftest import BUDGET_HEADER, ENGAGEMENT_HEADER
+from tests.conftest import BUDGET_HEADER, ENGAGEMENT_HEADER, submit_return
 from tests.conftest_kpis import Warehouse
 
 Q = "2025-26 Q2"
