@@ -61,6 +61,17 @@ import-360giving. --schema names a folder with 360-giving-package-schema.json an
 360-giving-schema.json: the package is checked against them before it is written.
 """
 
+EXPORT_EPILOG = """\
+examples:
+  python -m etl export --db data/council.duckdb --to open-data/
+  frictionless validate open-data/datapackage.json
+
+Writes kpis_council, kpis_directorate, kpis_neighbourhood and kpis_ward (every KPI for every
+quarter with data), budget, engagement and partnerships (the current returns) and wards, each
+as CSV and Parquet, and a Frictionless datapackage.json describing them. Engagement demographic
+counts from 1 to 4 are suppressed as on the pages: '<5' in CSV, null in Parquet.
+"""
+
 Command = Callable[[argparse.Namespace], int]
 
 
@@ -121,6 +132,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--prefix", default=None, help="your registered 360Giving prefix, e.g. 360G-traffordmbc")
     s.add_argument("--schema", type=Path, default=None, metavar="DIR",
                    help="folder with 360Giving's package and grant schemas to check the package against")
+
+    s = sub.add_parser(
+        "export",
+        help="write every KPI and the current returns as open data (CSV, Parquet, datapackage.json)",
+        description="Export the KPIs and returns as a Frictionless data package.",
+        epilog=EXPORT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    s.add_argument("--db", type=Path, default=default_db_path(), help="warehouse file")
+    s.add_argument("--to", type=Path, required=True, metavar="DIR", help="folder to write (created if needed)")
 
 
 def _exists(*paths: Path | None) -> None:
@@ -262,5 +283,19 @@ def cmd_export_360giving(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: dict[str, Command] = {"build-wards": cmd_build_wards, "import-360giving": cmd_import_360giving,
+def cmd_export(args: argparse.Namespace) -> int:
+    from etl import opendata
+    from etl.cli import UsageError, _need_db
+
+    _need_db(args.db)
+    if args.to.exists() and not args.to.is_dir():
+        raise UsageError(f"--to: {args.to} is a file, not a folder.")
+    summary = opendata.export(args.db, args.to)
+    for name, rows in summary.rows.items():
+        print(f"- {name}: {rows:,} row(s) (.csv and .parquet)")
+    print(f"Wrote {len(summary.rows)} tables for {summary.quarters} quarter(s) and datapackage.json to {args.to}.")
+    return 0
+
+
+COMMANDS: dict[str, Command] = {"export": cmd_export, "build-wards": cmd_build_wards, "import-360giving": cmd_import_360giving,
                                 "export-360giving": cmd_export_360giving}
