@@ -13,7 +13,6 @@ import duckdb
 import pytest
 
 from etl import warehouse
-from etl.load import submit_return
 from kpis.__main__ import main as kpis_main
 from tests.conftest import (
     BUDGET_HEADER,
@@ -21,6 +20,7 @@ from tests.conftest import (
     PARTNERSHIPS_HEADER,
     PYTHON,
     make_council,
+    submit_return,
 )
 from tests.test_giving360 import run
 
