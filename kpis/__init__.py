@@ -7,6 +7,7 @@ from kpis.completeness import (
     kpi_completeness,
     reporting_status,
 )
+from kpis.disclosure import disclose_equality, disclose_kpis, suppress_small
 from kpis.engine import (
     BY_CHOICES,
     Scope,
@@ -26,7 +27,6 @@ from kpis.engine import (
     quarters_with_data,
     rag,
     rag_status,
-    suppress_small,
     targets_for,
 )
 from kpis.methodology import KPI_BY_NAME, KPIS, PILLARS
@@ -42,6 +42,8 @@ __all__ = [
     "completeness_frame",
     "completeness_table",
     "deprivation_split",
+    "disclose_equality",
+    "disclose_kpis",
     "directorate_league",
     "engagement_by_method_stage",
     "equality_breakdown",

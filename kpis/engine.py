@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -287,7 +287,8 @@ def equality_breakdown(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataF
     frame = frame.drop(columns=["window_id", "grp"]).rename(columns={"group_name": "group"})
     frame.insert(2, "group_label", frame["group"].map(GROUP_LABELS))
     frame["low_base"] = frame["low_base"].astype(bool)
-    frame["under_represented"] = frame["under_represented"].astype(bool)
+    # A low base is 'too few to judge', never 'under-represented' (kpis.disclosure words it).
+    frame["under_represented"] = frame["under_represented"].astype(bool) & ~frame["low_base"]
     columns = [
         "dimension", "group", "group_label", "participants", "known", "p_share", "q_share",
         "ratio", "under_represented", "low_base", "eei",
@@ -499,21 +500,3 @@ def _filters(scope: Scope) -> dict[str, Any]:
     return {
         k: v for k, v in scope.params().items() if k not in {"by", "window_ids", "window_quarters"}
     }
-
-
-# ---------------------------------------------------------------------------------------------
-# Small numbers
-
-
-def suppress_small(
-    df: pd.DataFrame, columns: Iterable[str], threshold: int = m.SMALL_NUMBER_THRESHOLD
-) -> pd.DataFrame:
-    """A copy with counts from 1 to threshold-1 in `columns` replaced by '<threshold'."""
-    out = df.copy()
-    for c in columns:
-        numbers = pd.to_numeric(out[c], errors="coerce")
-        small = (numbers >= 1) & (numbers < threshold)
-        column = out[c].astype(object)
-        column[small.to_numpy()] = f"<{threshold}"
-        out[c] = column
-    return out

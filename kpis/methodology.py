@@ -29,7 +29,7 @@ LONG_LEASE_YEARS = 25
 ROLLING_QUARTERS = 4
 """The rolling value is the KPI recomputed over this many quarters ending at the quarter."""
 SMALL_NUMBER_THRESHOLD = 5
-"""Demographic counts from 1 to this minus one, for a single ward, are shown as '<5'."""
+"""Demographic counts from 1 to this minus one are withheld wherever shown (kpis/disclosure.py)."""
 PER_POPULATION = 1000
 """Participation is expressed per this many residents."""
 
@@ -452,10 +452,22 @@ LEAGUE_NOTES: tuple[str, ...] = (
 )
 
 SMALL_NUMBER_NOTES: tuple[str, ...] = (
-    f"For display and export, demographic counts for a single ward from 1 to "
-    f"{SMALL_NUMBER_THRESHOLD - 1} are shown as '<{SMALL_NUMBER_THRESHOLD}', because ethnicity and "
-    "disability are special-category personal data and a few identifiable residents must not be "
-    "picked out. 0 is shown as 0. KPIs are always computed on the exact counts.",
+    f"Demographic counts of participants (age, sex, ethnicity, disability) from 1 to "
+    f"{SMALL_NUMBER_THRESHOLD - 1} are never published, in any scope, on a page, in the ward pack "
+    "or in an export: ethnicity and disability are special-category personal data and a few "
+    "identifiable residents must not be picked out. 0 is shown as 0. KPIs are always computed "
+    "on the exact counts; only what is shown is withheld (`kpis/disclosure.py`).",
+    "Nor is any figure from which a withheld count could be worked out: its share of "
+    "participants, its representation ratio and flag; a second count of the same dimension "
+    "(the smallest other non-zero one, else a zero), so that the dimension's total minus the "
+    "shown counts gives only the sum of two withheld ones; the dimension's base when it is "
+    f"itself under {SMALL_NUMBER_THRESHOLD}; the dimension's equality score and the scope's "
+    "engagement equality index (they pin the withheld shares down). Population shares are "
+    "census figures and stay.",
+    "Every withheld figure shows the same mark, [c], so a small count cannot be told from its "
+    "protecting complement.",
+    f"A group whose dimension has fewer than {LOW_BASE_MIN_KNOWN} participants of known group "
+    "is 'too few to judge', never 'under-represented'.",
 )
 
 ARITHMETIC_NOTES: tuple[str, ...] = (
@@ -480,7 +492,7 @@ THRESHOLDS: tuple[tuple[str, object, str], ...] = (
     ("MOST_DEPRIVED_MAX_DECILE", MOST_DEPRIVED_MAX_DECILE, "IMD deciles 1..this: most deprived"),
     ("LONG_LEASE_YEARS", LONG_LEASE_YEARS, "asset transfer lease at least this long"),
     ("ROLLING_QUARTERS", ROLLING_QUARTERS, "quarters in the rolling value"),
-    ("SMALL_NUMBER_THRESHOLD", SMALL_NUMBER_THRESHOLD, "counts 1..this-1 shown as '<5'"),
+    ("SMALL_NUMBER_THRESHOLD", SMALL_NUMBER_THRESHOLD, "demographic counts 1..this-1 withheld"),
     ("LAGGING_DIVISOR", LAGGING_DIVISOR, "bottom ceil(n / this) assessed directorates lag"),
 )
 

@@ -1,15 +1,11 @@
-"""The methodology is written once (kpis/methodology.py); docs/methodology.md is its rendering.
-Also the small-number helper."""
+"""The methodology is written once (kpis/methodology.py); docs/methodology.md is its rendering."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from etl.contract import KPI_NAMES
 from kpis import methodology as m
-from kpis import suppress_small
 from kpis.engine import sql_files
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "methodology.md"
@@ -42,14 +38,3 @@ def test_the_doc_names_every_kpi_and_threshold():
     for name, value, _ in m.THRESHOLDS:
         assert f"| `{name}` | {value} |" in text
     assert "not an average of the quarterly ratios" in text
-
-
-def test_suppress_small():
-    frame = pd.DataFrame(
-        {"ward": ["a", "b", "c", "d"], "female": [0, 1, 4, 5], "male": [3, 12, 2, 0]}
-    )
-    out = suppress_small(frame, ["female", "male"])
-    assert out["female"].tolist() == [0, "<5", "<5", 5]
-    assert out["male"].tolist() == ["<5", 12, "<5", 0]
-    assert frame["female"].tolist() == [0, 1, 4, 5]  # the original is untouched
-    assert suppress_small(frame, ["male"], threshold=3)["male"].tolist() == [3, 12, "<3", 0]
