@@ -283,25 +283,29 @@ RETURN_MODELS: dict[str, type[_ReturnBase]] = {
 
 
 class WardsReference(pa.DataFrameModel):
-    """Wards: one row per ward, with census-style population counts."""
+    """Wards: one row per ward, with census-style population counts.
+
+    A blank pop_ count means 'not known' (no census figure for that dimension), stored as NULL,
+    never 0: the equality index leaves that dimension out for the ward (contract, 'wards').
+    """
 
     ward_code: Series[str] = col("text", "ONS ward code, E05 and six digits.", example="E05900001", unique=True, str_matches=r"^E05\d{6}$")
     ward_name: Series[str] = col("text", "Ward name.", example="Castle Quay", unique=True)
     neighbourhood: Series[str] = col("text", "Neighbourhood the ward belongs to.", example="North")
     population_total: Series[pd.Int64Dtype] = col("int", "Usual residents, all ages.", example="11250", ge=0)
-    pop_age_16_24: Series[pd.Int64Dtype] = col("int", "Residents aged 16-24.", example="1300", ge=0)
-    pop_age_25_44: Series[pd.Int64Dtype] = col("int", "Residents aged 25-44.", example="3000", ge=0)
-    pop_age_45_64: Series[pd.Int64Dtype] = col("int", "Residents aged 45-64.", example="2800", ge=0)
-    pop_age_65_plus: Series[pd.Int64Dtype] = col("int", "Residents aged 65 or over.", example="2000", ge=0)
-    pop_female: Series[pd.Int64Dtype] = col("int", "Female residents.", example="5700", ge=0)
-    pop_male: Series[pd.Int64Dtype] = col("int", "Male residents.", example="5550", ge=0)
-    pop_ethnicity_white: Series[pd.Int64Dtype] = col("int", "Residents of White ethnicity.", example="9000", ge=0)
-    pop_ethnicity_asian: Series[pd.Int64Dtype] = col("int", "Residents of Asian ethnicity.", example="1200", ge=0)
-    pop_ethnicity_black: Series[pd.Int64Dtype] = col("int", "Residents of Black ethnicity.", example="500", ge=0)
-    pop_ethnicity_mixed: Series[pd.Int64Dtype] = col("int", "Residents of Mixed ethnicity.", example="350", ge=0)
-    pop_ethnicity_other: Series[pd.Int64Dtype] = col("int", "Residents of another ethnic group.", example="200", ge=0)
-    pop_disabled: Series[pd.Int64Dtype] = col("int", "Disabled residents.", example="2100", ge=0)
-    pop_not_disabled: Series[pd.Int64Dtype] = col("int", "Residents who are not disabled.", example="9150", ge=0)
+    pop_age_16_24: Series[pd.Int64Dtype] = col("int", "Residents aged 16-24 (blank = not known).", example="1300", ge=0, nullable=True)
+    pop_age_25_44: Series[pd.Int64Dtype] = col("int", "Residents aged 25-44 (blank = not known).", example="3000", ge=0, nullable=True)
+    pop_age_45_64: Series[pd.Int64Dtype] = col("int", "Residents aged 45-64 (blank = not known).", example="2800", ge=0, nullable=True)
+    pop_age_65_plus: Series[pd.Int64Dtype] = col("int", "Residents aged 65 or over (blank = not known).", example="2000", ge=0, nullable=True)
+    pop_female: Series[pd.Int64Dtype] = col("int", "Female residents (blank = not known).", example="5700", ge=0, nullable=True)
+    pop_male: Series[pd.Int64Dtype] = col("int", "Male residents (blank = not known).", example="5550", ge=0, nullable=True)
+    pop_ethnicity_white: Series[pd.Int64Dtype] = col("int", "Residents of White ethnicity (blank = not known).", example="9000", ge=0, nullable=True)
+    pop_ethnicity_asian: Series[pd.Int64Dtype] = col("int", "Residents of Asian ethnicity (blank = not known).", example="1200", ge=0, nullable=True)
+    pop_ethnicity_black: Series[pd.Int64Dtype] = col("int", "Residents of Black ethnicity (blank = not known).", example="500", ge=0, nullable=True)
+    pop_ethnicity_mixed: Series[pd.Int64Dtype] = col("int", "Residents of Mixed ethnicity (blank = not known).", example="350", ge=0, nullable=True)
+    pop_ethnicity_other: Series[pd.Int64Dtype] = col("int", "Residents of another ethnic group (blank = not known).", example="200", ge=0, nullable=True)
+    pop_disabled: Series[pd.Int64Dtype] = col("int", "Disabled residents (blank = not known).", example="2100", ge=0, nullable=True)
+    pop_not_disabled: Series[pd.Int64Dtype] = col("int", "Residents who are not disabled (blank = not known).", example="9150", ge=0, nullable=True)
     imd_decile: Series[pd.Int64Dtype] = col(
         "int", "IMD 2019 decile (1 = most deprived 10%).", example="3", optional=True, in_range={"min_value": 1, "max_value": 10}
     )

@@ -50,7 +50,8 @@ def default_db_path() -> Path:
     return Path(env) if env else DEFAULT_DB
 
 
-_pop_cols = ",\n    ".join(f"{c} BIGINT NOT NULL" for c in POPULATION_COLUMNS)
+# pop_ counts may be NULL: a blank in the wards file means not known, never 0 (contract).
+_pop_cols = ",\n    ".join(f"{c} BIGINT" for c in POPULATION_COLUMNS)
 _demo_cols = ",\n    ".join(f"{c} BIGINT NOT NULL" for c in DEMOGRAPHIC_COLUMNS)
 
 DDL = f"""

@@ -18,6 +18,7 @@ import pandas as pd
 
 from etl.contract import (
     ARRANGEMENTS,
+    DIMENSIONS,
     GROUP_LABELS,
     KPI_NAMES,
     MECHANISMS,
@@ -61,6 +62,9 @@ _CONSTANTS: dict[str, Any] = {
     "stages": list(STAGES),
     "fallback_kpis": [k.name for k in m.KPIS if k.falls_back_to_council_target],
     "return_types": list(RETURN_TYPES),
+    # every demographic group with its dimension, zipped (etl.contract.DIMENSIONS)
+    "dimension_names": [d for d, groups in DIMENSIONS.items() for _ in groups],
+    "dimension_groups": [g for groups in DIMENSIONS.values() for g in groups],
 }
 
 # KPI family -> the SQL file that computes it (a family's query returns one row per group).
@@ -291,9 +295,77 @@ def equality_breakdown(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataF
     frame["under_represented"] = frame["under_represented"].astype(bool) & ~frame["low_base"]
     columns = [
         "dimension", "group", "group_label", "participants", "known", "p_share", "q_share",
-        "ratio", "under_represented", "low_base", "eei",
+        "ratio", "under_represented", "low_base", "eei", "left_out",
     ]  # fmt: skip
     return frame[columns].reset_index(drop=True)
+
+
+DIMENSION_WORDS: dict[str, str] = {
+    "age": "age", "sex": "sex", "ethnicity": "ethnicity", "disability": "disability",
+}  # fmt: skip
+
+
+def equality_coverage(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    """Which dimensions the engagement equality index covers in `scope`, and why not the others.
+
+    One row per dimension: covered (its EEI_d is in the index), known (participants of known
+    group counted), left_out (participants of known group at activities in wards with no
+    population figures for the dimension: not counted), wards (in the geographic scope),
+    wards_unknown and unknown_ward_names (those of them with a blank pop_ for it), words.
+    A page shows `index_coverage_words(frame)` beside the index and `words` per dimension.
+    """
+    equality = equality_breakdown(con, scope)
+    per_dim = equality.groupby("dimension", sort=False).agg(
+        known=("known", "first"), left_out=("left_out", "sum"), eei=("eei", "first")
+    )
+    wards = run_sql(con, "population_coverage.sql", neighbourhoods=list(scope.neighbourhoods),
+                    wards=list(scope.wards)).set_index("dimension")  # fmt: skip
+    rows = []
+    for d in DIMENSIONS:
+        known, left_out = int(per_dim.loc[d, "known"]), int(per_dim.loc[d, "left_out"])
+        covered = not pd.isna(per_dim.loc[d, "eei"])
+        names = list(wards.loc[d, "unknown_ward_names"])
+        rows.append({
+            "dimension": d, "covered": covered, "known": known, "left_out": left_out,
+            "wards": int(wards.loc[d, "wards"]), "wards_unknown": int(wards.loc[d, "wards_unknown"]),
+            "unknown_ward_names": tuple(names),
+            "words": _coverage_words(d, covered, known, left_out, names),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _names(names: Sequence[str], limit: int = 5) -> str:
+    shown = list(names[:limit]) + ([f"{len(names) - limit} more"] if len(names) > limit else [])
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _coverage_words(d: str, covered: bool, known: int, left_out: int, unknown: list[str]) -> str:
+    what = DIMENSION_WORDS[d]
+    title = what[:1].upper() + what[1:]
+    gap = (f"no {what} figures for {_names(unknown)}" if unknown else "")
+    if covered:
+        text = f"{title}: in the index ({known:,} participant{'s' if known != 1 else ''} of known {what})"
+        if left_out:
+            text += f"; {left_out:,} more at activities in wards with {gap} are left out"
+        return text + "."
+    if left_out or (unknown and not known):
+        return f"{title}: not in the index: {gap or 'no population figures'}."
+    return f"{title}: not in the index: no participant's {what} is recorded."
+
+
+def index_coverage_words(coverage: pd.DataFrame) -> str:
+    """One sentence for the index of a scope: which dimensions it covers and which it leaves out."""
+    inside = [DIMENSION_WORDS[d] for d in coverage.loc[coverage["covered"], "dimension"]]
+    outside = coverage[~coverage["covered"]]
+    if not inside:
+        return "The engagement equality index is undefined here: no dimension has a participant " \
+               "of known group in a ward with population figures."
+    text = f"The engagement equality index covers {_names(inside)}"
+    if outside.empty:
+        return text + "."
+    why = "; ".join(w.split(": ", 1)[0].lower() + " (" + w.split(": not in the index: ", 1)[1]
+                    .rstrip(".") + ")" for w in outside["words"])  # fmt: skip
+    return f"{text}; left out: {why}."
 
 
 def deprivation_split(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:

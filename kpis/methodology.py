@@ -345,8 +345,13 @@ EQUALITY_NOTES: tuple[str, ...] = (
     "q_g (the expected share) weights each activity's own population by its known "
     "participants: q_g = sum_a(known_a * pop_g,a / sum_h pop_h,a) / sum_a(known_a), where the "
     "populations are those of the activity's ward, or of the whole council for a borough-wide "
-    "activity. An activity in a ward with no population recorded for a dimension is left out "
-    "of that dimension.",
+    "activity.",
+    "A blank pop_ count in the wards file means 'not known', never 0. A ward whose population "
+    "for a dimension is not known (any of its groups blank, or all of them 0) has no shares for "
+    "it: its activities are left out of that dimension (neither p_g nor q_g counts their "
+    "participants; they are reported as 'left out'), and a borough-wide activity's shares are "
+    "taken over the wards of the council that know the dimension. Every page says which "
+    "dimensions the index covers in its scope and why any is left out.",
     "EEI_d = 1 - 0.5 * sum_g |p_g - q_g|; the engagement equality index is the mean of EEI_d "
     "over the dimensions with at least one known participant, undefined when none has.",
     f"Representation ratio r_g = p_g / q_g (undefined when q_g = 0); under-represented when "

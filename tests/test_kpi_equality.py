@@ -93,7 +93,7 @@ def test_breakdown_matches_hand_computation(con):
     frame = kpis.equality_breakdown(con, Scope((Q,)))
     assert list(frame.columns) == [
         "dimension", "group", "group_label", "participants", "known", "p_share", "q_share",
-        "ratio", "under_represented", "low_base", "eei",
+        "ratio", "under_represented", "low_base", "eei", "left_out",
     ]  # fmt: skip
     assert frame["group"].tolist() == [g for groups in DIMENSIONS.values() for g in groups]
     for row in frame.itertuples():
@@ -169,6 +169,75 @@ def test_ward_without_population_for_a_dimension_is_left_out_of_it():
     assert kpis.kpi_values(wh.con, Scope((Q,)))["engagement_equality_index"] == pytest.approx(0.975)
 
 
+def unknown_age_warehouse() -> Warehouse:
+    """Abbey's age populations are blank (not known); Bridge knows everything."""
+    wh = Warehouse()
+    wh.ward(W1, "Abbey", "North", 1000, female=500, male=500, ethnicity_white=1000,
+            disabled=200, not_disabled=800,
+            age_16_24=None, age_25_44=None, age_45_64=None, age_65_plus=None)  # fmt: skip
+    wh.ward(W2, "Bridge", "North", 1000, age_16_24=200, age_25_44=300, age_45_64=300,
+            age_65_plus=200, female=500, male=500, ethnicity_white=1000, disabled=200,
+            not_disabled=800)  # fmt: skip
+    wh.directorate("D")
+    wh.engagement(
+        "D", Q,
+        {"ward_code": W1, "participants_total": 20, "age_25_44": 20, "female": 10, "male": 10},
+        {"ward_code": W2, "participants_total": 10, "age_16_24": 10, "female": 10},
+        {"participants_total": 30, "age_65_plus": 30},  # borough-wide
+    )  # fmt: skip
+    return wh
+
+
+def test_a_blank_population_is_unknown_and_its_dimension_left_out():
+    con = unknown_age_warehouse().con
+    assert con.execute("SELECT pop_age_16_24 FROM wards WHERE ward_code = ?", [W1]).fetchone() == (None,)
+    frame = kpis.equality_breakdown(con, Scope((Q,))).set_index("group")
+    # Age: Abbey's activity (20 of known age) is left out. Bridge's 10 use Bridge's shares; the
+    # borough-wide 30 use the council's shares over the wards that know age: Bridge only,
+    # .2/.3/.3/.2. known 40: p = .25/0/0/.75; |p - q| = .05 + .3 + .3 + .55 = 1.2 -> EEI 0.4.
+    assert frame.loc["age_16_24", ["participants", "known", "left_out"]].tolist() == [10, 40, 0]
+    assert frame.loc["age_25_44", ["participants", "left_out"]].tolist() == [0, 20]
+    assert frame.loc["age_65_plus", "q_share"] == pytest.approx(0.2)
+    assert frame.loc["age_16_24", "eei"] == pytest.approx(0.4)
+    # Sex: 20 female, 10 male of 30, q 0.5 everywhere -> 1 - 0.5 * (1/6 + 1/6) = 5/6.
+    assert frame.loc["female", "eei"] == pytest.approx(5 / 6)
+    # Ethnicity and disability: nobody's group recorded. Index = (0.4 + 5/6) / 2.
+    assert kpis.kpi_values(con, Scope((Q,)))["engagement_equality_index"] == pytest.approx(
+        (0.4 + 5 / 6) / 2
+    )
+    coverage = kpis.equality_coverage(con, Scope((Q,))).set_index("dimension")
+    assert coverage["covered"].to_dict() == {
+        "age": True, "sex": True, "ethnicity": False, "disability": False,
+    }  # fmt: skip
+    assert coverage.loc["age", "unknown_ward_names"] == ("Abbey",)
+    assert coverage.loc["age", "words"] == (
+        "Age: in the index (40 participants of known age); 20 more at activities in wards with "
+        "no age figures for Abbey are left out."
+    )
+    assert coverage.loc["ethnicity", "words"] == (
+        "Ethnicity: not in the index: no participant's ethnicity is recorded."
+    )
+
+
+def test_a_ward_without_age_figures_names_the_dimensions_its_index_covers():
+    con = unknown_age_warehouse().con
+    scope = Scope((Q,), wards=(W1,))
+    coverage = kpis.equality_coverage(con, scope)
+    assert coverage.set_index("dimension")["covered"].to_dict() == {
+        "age": False, "sex": True, "ethnicity": False, "disability": False,
+    }  # fmt: skip
+    assert kpis.index_coverage_words(coverage) == (
+        "The engagement equality index covers sex; left out: age (no age figures for Abbey); "
+        "ethnicity (no participant's ethnicity is recorded); disability (no participant's "
+        "disability is recorded)."
+    )
+    # Age is not shown as 0 participants of each group: nobody is counted and 20 are left out.
+    frame = kpis.equality_breakdown(con, scope)
+    age = frame[frame["dimension"] == "age"]
+    assert age["known"].eq(0).all() and age["left_out"].sum() == 20
+    assert kpis.kpi_values(con, scope)["engagement_equality_index"] == pytest.approx(1.0)
+
+
 def test_sql_dimensions_match_the_contract():
     text, _ = load_sql("equality.sql")
     for dimension, groups in DIMENSIONS.items():
@@ -201,3 +270,18 @@ def test_deprivation_split_is_empty_without_imd():
     frame = kpis.deprivation_split(wh.con, Scope((Q,)))
     assert frame.empty
     assert "participation_per_1000" in frame.columns
+
+
+def test_the_wards_file_reads_a_blank_pop_count_as_not_known():
+    from etl.contract import POPULATION_COLUMNS
+    from etl.reference import store_reference
+
+    header = "ward_code,ward_name,neighbourhood,population_total," + ",".join(POPULATION_COLUMNS)
+    known = ",".join(["10"] * len(POPULATION_COLUMNS))
+    blank_age = ",".join([""] * 4 + ["10"] * (len(POPULATION_COLUMNS) - 4))
+    text = f"{header}\n{W1},Abbey,North,100,{blank_age}\n{W2},Bridge,North,100,{known}\n"
+    wh = Warehouse()
+    out = store_reference(wh.con, kind="wards", content=text.encode(), file_name="w.csv", user="admin")
+    assert out.ok, (out.message, out.problems)
+    rows = wh.con.execute("SELECT ward_code, pop_age_16_24, pop_female FROM wards ORDER BY 1").fetchall()
+    assert rows == [(W1, None, 10), (W2, 10, 10)]

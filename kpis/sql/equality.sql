@@ -137,71 +137,87 @@ wide_totals AS (  -- per window and output group: participants, known and expect
         sum(n_age_16_24) FILTER (WHERE s_age_16_24 IS NOT NULL) AS p_age_16_24,
         sum(known_age) FILTER (WHERE s_age_16_24 IS NOT NULL) AS k_age_16_24,
         sum(CAST(known_age * s_age_16_24 AS DECIMAL(38, 18))) AS e_age_16_24,
+        sum(n_age_16_24) FILTER (WHERE s_age_16_24 IS NULL) AS l_age_16_24,
         sum(n_age_25_44) FILTER (WHERE s_age_25_44 IS NOT NULL) AS p_age_25_44,
         sum(known_age) FILTER (WHERE s_age_25_44 IS NOT NULL) AS k_age_25_44,
         sum(CAST(known_age * s_age_25_44 AS DECIMAL(38, 18))) AS e_age_25_44,
+        sum(n_age_25_44) FILTER (WHERE s_age_25_44 IS NULL) AS l_age_25_44,
         sum(n_age_45_64) FILTER (WHERE s_age_45_64 IS NOT NULL) AS p_age_45_64,
         sum(known_age) FILTER (WHERE s_age_45_64 IS NOT NULL) AS k_age_45_64,
         sum(CAST(known_age * s_age_45_64 AS DECIMAL(38, 18))) AS e_age_45_64,
+        sum(n_age_45_64) FILTER (WHERE s_age_45_64 IS NULL) AS l_age_45_64,
         sum(n_age_65_plus) FILTER (WHERE s_age_65_plus IS NOT NULL) AS p_age_65_plus,
         sum(known_age) FILTER (WHERE s_age_65_plus IS NOT NULL) AS k_age_65_plus,
         sum(CAST(known_age * s_age_65_plus AS DECIMAL(38, 18))) AS e_age_65_plus,
+        sum(n_age_65_plus) FILTER (WHERE s_age_65_plus IS NULL) AS l_age_65_plus,
         sum(n_female) FILTER (WHERE s_female IS NOT NULL) AS p_female,
         sum(known_sex) FILTER (WHERE s_female IS NOT NULL) AS k_female,
         sum(CAST(known_sex * s_female AS DECIMAL(38, 18))) AS e_female,
+        sum(n_female) FILTER (WHERE s_female IS NULL) AS l_female,
         sum(n_male) FILTER (WHERE s_male IS NOT NULL) AS p_male,
         sum(known_sex) FILTER (WHERE s_male IS NOT NULL) AS k_male,
         sum(CAST(known_sex * s_male AS DECIMAL(38, 18))) AS e_male,
+        sum(n_male) FILTER (WHERE s_male IS NULL) AS l_male,
         sum(n_ethnicity_white) FILTER (WHERE s_ethnicity_white IS NOT NULL) AS p_ethnicity_white,
         sum(known_ethnicity) FILTER (WHERE s_ethnicity_white IS NOT NULL) AS k_ethnicity_white,
         sum(CAST(known_ethnicity * s_ethnicity_white AS DECIMAL(38, 18))) AS e_ethnicity_white,
+        sum(n_ethnicity_white) FILTER (WHERE s_ethnicity_white IS NULL) AS l_ethnicity_white,
         sum(n_ethnicity_asian) FILTER (WHERE s_ethnicity_asian IS NOT NULL) AS p_ethnicity_asian,
         sum(known_ethnicity) FILTER (WHERE s_ethnicity_asian IS NOT NULL) AS k_ethnicity_asian,
         sum(CAST(known_ethnicity * s_ethnicity_asian AS DECIMAL(38, 18))) AS e_ethnicity_asian,
+        sum(n_ethnicity_asian) FILTER (WHERE s_ethnicity_asian IS NULL) AS l_ethnicity_asian,
         sum(n_ethnicity_black) FILTER (WHERE s_ethnicity_black IS NOT NULL) AS p_ethnicity_black,
         sum(known_ethnicity) FILTER (WHERE s_ethnicity_black IS NOT NULL) AS k_ethnicity_black,
         sum(CAST(known_ethnicity * s_ethnicity_black AS DECIMAL(38, 18))) AS e_ethnicity_black,
+        sum(n_ethnicity_black) FILTER (WHERE s_ethnicity_black IS NULL) AS l_ethnicity_black,
         sum(n_ethnicity_mixed) FILTER (WHERE s_ethnicity_mixed IS NOT NULL) AS p_ethnicity_mixed,
         sum(known_ethnicity) FILTER (WHERE s_ethnicity_mixed IS NOT NULL) AS k_ethnicity_mixed,
         sum(CAST(known_ethnicity * s_ethnicity_mixed AS DECIMAL(38, 18))) AS e_ethnicity_mixed,
+        sum(n_ethnicity_mixed) FILTER (WHERE s_ethnicity_mixed IS NULL) AS l_ethnicity_mixed,
         sum(n_ethnicity_other) FILTER (WHERE s_ethnicity_other IS NOT NULL) AS p_ethnicity_other,
         sum(known_ethnicity) FILTER (WHERE s_ethnicity_other IS NOT NULL) AS k_ethnicity_other,
         sum(CAST(known_ethnicity * s_ethnicity_other AS DECIMAL(38, 18))) AS e_ethnicity_other,
+        sum(n_ethnicity_other) FILTER (WHERE s_ethnicity_other IS NULL) AS l_ethnicity_other,
         sum(n_disabled) FILTER (WHERE s_disabled IS NOT NULL) AS p_disabled,
         sum(known_disability) FILTER (WHERE s_disabled IS NOT NULL) AS k_disabled,
         sum(CAST(known_disability * s_disabled AS DECIMAL(38, 18))) AS e_disabled,
+        sum(n_disabled) FILTER (WHERE s_disabled IS NULL) AS l_disabled,
         sum(n_not_disabled) FILTER (WHERE s_not_disabled IS NOT NULL) AS p_not_disabled,
         sum(known_disability) FILTER (WHERE s_not_disabled IS NOT NULL) AS k_not_disabled,
-        sum(CAST(known_disability * s_not_disabled AS DECIMAL(38, 18))) AS e_not_disabled
+        sum(CAST(known_disability * s_not_disabled AS DECIMAL(38, 18))) AS e_not_disabled,
+        sum(n_not_disabled) FILTER (WHERE s_not_disabled IS NULL) AS l_not_disabled
     FROM with_share
     GROUP BY window_id, grp
 ),
 group_totals AS (  -- one row per window, output group and demographic group
+    -- left_out: participants of the group at activities in wards with no population for its
+    -- dimension (a blank pop_ count): not in p_g or q_g, reported so pages can say so
     SELECT window_id, grp, group_name,
-        CAST(participants AS DOUBLE) AS participants, known, expected
+        CAST(participants AS DOUBLE) AS participants, known, expected, left_out
     FROM wide_totals
     CROSS JOIN LATERAL (
         VALUES
-            ('age_16_24', p_age_16_24, k_age_16_24, e_age_16_24),
-            ('age_25_44', p_age_25_44, k_age_25_44, e_age_25_44),
-            ('age_45_64', p_age_45_64, k_age_45_64, e_age_45_64),
-            ('age_65_plus', p_age_65_plus, k_age_65_plus, e_age_65_plus),
-            ('female', p_female, k_female, e_female),
-            ('male', p_male, k_male, e_male),
-            ('ethnicity_white', p_ethnicity_white, k_ethnicity_white, e_ethnicity_white),
-            ('ethnicity_asian', p_ethnicity_asian, k_ethnicity_asian, e_ethnicity_asian),
-            ('ethnicity_black', p_ethnicity_black, k_ethnicity_black, e_ethnicity_black),
-            ('ethnicity_mixed', p_ethnicity_mixed, k_ethnicity_mixed, e_ethnicity_mixed),
-            ('ethnicity_other', p_ethnicity_other, k_ethnicity_other, e_ethnicity_other),
-            ('disabled', p_disabled, k_disabled, e_disabled),
-            ('not_disabled', p_not_disabled, k_not_disabled, e_not_disabled)
-    ) AS v(group_name, participants, known, expected)
+            ('age_16_24', p_age_16_24, k_age_16_24, e_age_16_24, l_age_16_24),
+            ('age_25_44', p_age_25_44, k_age_25_44, e_age_25_44, l_age_25_44),
+            ('age_45_64', p_age_45_64, k_age_45_64, e_age_45_64, l_age_45_64),
+            ('age_65_plus', p_age_65_plus, k_age_65_plus, e_age_65_plus, l_age_65_plus),
+            ('female', p_female, k_female, e_female, l_female),
+            ('male', p_male, k_male, e_male, l_male),
+            ('ethnicity_white', p_ethnicity_white, k_ethnicity_white, e_ethnicity_white, l_ethnicity_white),
+            ('ethnicity_asian', p_ethnicity_asian, k_ethnicity_asian, e_ethnicity_asian, l_ethnicity_asian),
+            ('ethnicity_black', p_ethnicity_black, k_ethnicity_black, e_ethnicity_black, l_ethnicity_black),
+            ('ethnicity_mixed', p_ethnicity_mixed, k_ethnicity_mixed, e_ethnicity_mixed, l_ethnicity_mixed),
+            ('ethnicity_other', p_ethnicity_other, k_ethnicity_other, e_ethnicity_other, l_ethnicity_other),
+            ('disabled', p_disabled, k_disabled, e_disabled, l_disabled),
+            ('not_disabled', p_not_disabled, k_not_disabled, e_not_disabled, l_not_disabled)
+    ) AS v(group_name, participants, known, expected, left_out)
 ),
 shares AS (  -- every group of every dimension for every window and output group
     SELECT
         g.window_id, g.grp, d.dimension, d.group_name, d.group_order,
         coalesce(t.participants, 0) AS participants,
         coalesce(t.known, 0) AS known,
+        coalesce(t.left_out, 0) AS left_out,
         t.participants / nullif(t.known, 0) AS p_share,
         t.expected / nullif(t.known, 0) AS q_share
     FROM groups AS g
@@ -235,7 +251,8 @@ SELECT
     coalesce(s.p_share / nullif(s.q_share, 0) < $under_represented_ratio, FALSE) AS under_represented,
     s.known < $low_base_min_known AS low_base,
     di.eei,
-    o.engagement_equality_index
+    o.engagement_equality_index,
+    CAST(s.left_out AS BIGINT) AS left_out
 FROM shares AS s
 JOIN dimension_index AS di USING (window_id, grp, dimension)
 JOIN overall AS o USING (window_id, grp)
