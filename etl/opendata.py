@@ -7,8 +7,9 @@ What is written to DIR:
   quarter, every group of the reference data (data or not); an undefined KPI is blank.
 * `budget`, `engagement`, `partnerships`: the rows of the current (newest accepted) returns,
   with the small-number rule of the pages applied to the engagement demographic counts (see
-  `disclose`): a count from 1 to 4 is written '<5' in the CSV and null in the Parquet file, and
-  the data package declares '<5' a missing value, so the columns stay integers.
+  `disclose`): a count from 1 to 4, and a second count of the same dimension that would give it
+  away, is written '[c]' in the CSV and null in the Parquet file, and the data package declares
+  '[c]' a missing value, so the columns stay integers.
 * `wards`: the ward reference (codes, names, neighbourhoods, census populations).
 * each as `.csv` and `.parquet`, described by a Frictionless `datapackage.json` (Table Schema
   types, descriptions from the contract's schemas and methodology).
@@ -37,16 +38,18 @@ from etl import contract as c
 from etl import warehouse
 from etl.schemas import REFERENCE_MODELS, RETURN_MODELS, columns_of
 
-SUPPRESSED = "<5"  # how a suppressed count is written (the pages' spelling)
+SUPPRESSED = "[c]"  # how a withheld count is written: kpis.disclosure.SUPPRESSED (a test keeps them equal)
 BY = ("council", "directorate", "neighbourhood", "ward")
 KEY_TITLES = {"directorate": "directorate", "neighbourhood": "neighbourhood", "ward_code": "ward_code"}
 
 
 def disclose(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
-    """The pages' small-number rule on `columns` (the one place `etl export` applies it)."""
-    from kpis import suppress_small
+    """The pages' disclosure rule (kpis.disclosure) on the demographic dimensions among `columns`,
+    row by row (the one place `etl export` applies it)."""
+    from kpis.disclosure import suppress_dimensions
 
-    return suppress_small(frame, list(columns))
+    wanted = set(columns)
+    return suppress_dimensions(frame, {d: g for d, g in c.DIMENSIONS.items() if set(g) <= wanted})
 
 
 @dataclass
@@ -119,7 +122,7 @@ def _cell(v: Any, kind: str) -> str:
 
 def csv_text(frame: pd.DataFrame, fields: list[dict[str, Any]]) -> str:
     """CSV as the package declares it: blank for missing, integers as integers, floats without
-    exponents, true/false, ISO dates, a suppressed count as '<5'."""
+    exponents, true/false, ISO dates, a withheld count as '[c]'."""
     import csv
     import io
 
@@ -160,7 +163,8 @@ def descriptor(tables: list[Table], *, created: dt.datetime) -> dict[str, Any]:
         "title": "Localism KPIs and quarterly returns",
         "description": "How far the council shares power, money and decisions with communities: every KPI "
                        "for every quarter by council, directorate, neighbourhood and ward, and the current "
-                       f"returns. Demographic counts from 1 to 4 are suppressed ('{SUPPRESSED}' in CSV, null in "
+                       f"returns. Demographic counts from 1 to 4, and a second count of the same dimension "
+                       f"that would give one away, are withheld ('{SUPPRESSED}' in CSV, null in "
                        "Parquet); KPIs are computed on the exact counts.",
         "created": created.replace(microsecond=0).isoformat() + "Z",
         "licenses": [{"name": "OGL-UK-3.0", "title": "Open Government Licence v3.0",
@@ -222,7 +226,7 @@ _SQL_TYPES = {"integer": "BIGINT", "number": "DOUBLE", "date": "DATE", "boolean"
 def _write_parquet(csv_path: Path, fields: list[dict[str, Any]], path: Path) -> None:
     """The CSV just written, typed as the schema says, as Parquet: the two files cannot disagree.
 
-    A suppressed count ('<5') and a blank cell become null.
+    A withheld count ('[c]') and a blank cell become null.
     """
     columns = "{" + ", ".join(f"'{f['name']}': '{_SQL_TYPES[f['type']]}'" for f in fields) + "}"
     con = duckdb.connect()

@@ -25,8 +25,8 @@ How a page or export uses it:
 - the representation table of a scope: `disclose_equality(kpis.equality_breakdown(con, scope))`;
   lay out its columns as they are (numbers, or SUPPRESSED as text; Excel gets numbers as numbers);
 - the KPI values shown beside it: `disclose_kpis(values, disclosed_equality)`;
-- any other frame with one row per area and one column per group of a dimension (wide):
-  `suppress_small(frame, columns)`, once per dimension;
+- any other frame with one row per area (or per activity) and one column per demographic group
+  (wide, e.g. an export of returns' rows): `suppress_dimensions(frame)`;
 - the note under the table: `SUPPRESSED_NOTE`.
 Figures are always computed on the exact counts; only what is shown is withheld.
 """
@@ -84,6 +84,23 @@ def suppress_small(
         for c, hide in zip(columns, withheld_cells(row.tolist(), threshold), strict=True):
             if hide:
                 out.at[index, c] = SUPPRESSED
+    return out
+
+
+def suppress_dimensions(
+    df: pd.DataFrame,
+    dimensions: Mapping[str, Sequence[str]] | None = None,
+    threshold: int = THRESHOLD,
+) -> pd.DataFrame:
+    """`suppress_small` for every demographic dimension whose group columns `df` has (by default
+    etl.contract.DIMENSIONS: age, sex, ethnicity, disability), row by row: for exports of
+    returns' rows and any other wide frame of demographic counts."""
+    from etl.contract import DIMENSIONS
+
+    out = df
+    for groups in (DIMENSIONS if dimensions is None else dimensions).values():
+        if all(g in df.columns for g in groups):
+            out = suppress_small(out, groups, threshold)
     return out
 
 

@@ -225,3 +225,15 @@ def test_suppress_small_per_dimension_in_a_wide_frame():
     assert out["male"].tolist() == [c, c, c, 0]
     assert frame["female"].tolist() == [0, 1, 4, 5]  # the original is untouched
     assert suppress_small(frame, ["female", "male"], threshold=2)["female"].tolist() == [0, c, 4, 5]
+
+
+def test_suppress_dimensions_applies_the_rule_per_dimension_per_row():
+    from etl.opendata import SUPPRESSED as EXPORT_MARK
+    from kpis.disclosure import suppress_dimensions
+
+    assert EXPORT_MARK == SUPPRESSED  # etl export writes the same mark the pages show
+    rows = pd.DataFrame({"participants_total": [12], "female": [6], "male": [6],
+                         "disabled": [2], "not_disabled": [10]})  # fmt: skip
+    out = suppress_dimensions(rows, {"sex": ("female", "male"), "disability": ("disabled", "not_disabled")})
+    assert out.iloc[0].tolist() == [12, 6, 6, SUPPRESSED, SUPPRESSED]
+    assert suppress_dimensions(rows, {}).equals(rows)  # no dimension named: nothing changes
