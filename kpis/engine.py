@@ -374,6 +374,80 @@ def deprivation_split(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFr
 
 
 # ---------------------------------------------------------------------------------------------
+# Like-for-like comparators
+
+
+def all_wards_scope(con: duckdb.DuckDBPyConnection, scope: Scope) -> Scope:
+    """The comparator for a ward or neighbourhood figure: the same quarters and directorates, on
+    the same scope rule (rows attributed to a ward), over every ward of the council."""
+    codes = run_sql(con, "ward_codes.sql")["ward_code"].tolist()
+    # no wards in the reference: a ward filter that matches nothing (an empty one is no filter)
+    return Scope(scope.quarters, scope.directorates, (), tuple(codes) or ("",))
+
+
+# Additive parts of each KPI (numerator, denominator): the borough-wide part of a council figure is
+# the council's parts minus all wards' parts. None: a KPI that does not split (the index).
+_PARTS: dict[str, tuple[str, str | None] | None] = {
+    "devolved_budget_share": ("devolved_gbp", "total_budget_gbp"),
+    "pb_share": ("pb_gbp", "total_budget_gbp"),
+    "participation_per_1000": ("participants", None),  # over the council's population
+    "engagement_equality_index": None,
+    "early_engagement_share": ("early_activities", "activities"),
+    "feedback_rate": ("feedback_activities", "activities"),
+    "active_partnerships": ("active_partnerships", None),
+    "new_partnerships": ("new_partnerships", None),
+    "cat_long_lease_share": ("cat_long_lease", "cat_partnerships"),
+}
+
+
+def like_for_like(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    """Each KPI for a ward or neighbourhood scope beside its like-for-like comparator.
+
+    One row per KPI (contract order): kpi, title, unit, area (the scope's value), all_wards (the
+    same quarters and directorates over the ward-attributed rows of every ward: compare `area`
+    with this, labelled `methodology.ALL_WARDS_LABEL`), difference (area - all_wards; NaN for
+    counts, which do not compare by difference, and where either is undefined), borough_wide
+    (the rows with no ward, the part of the council figure no ward can have; NaN for the index,
+    which does not split), council (the whole council: all wards plus borough-wide).
+    For a scope that names no ward or neighbourhood, area is the council's own value.
+    """
+    council_scope = Scope(scope.quarters, scope.directorates)
+    area = kpi_frame(con, scope).iloc[0]
+    wards = kpi_frame(con, all_wards_scope(con, scope)).iloc[0]
+    council = kpi_frame(con, council_scope).iloc[0]
+    population = _clean(council["population"])
+    rows = []
+    for k in m.KPIS:
+        a, w, c = _clean(area[k.name]), _clean(wards[k.name]), _clean(council[k.name])
+        rows.append({
+            "kpi": k.name, "title": k.title, "unit": k.unit, "area": a, "all_wards": w,
+            "difference": a - w if a is not None and w is not None and k.unit != "count" else None,
+            "borough_wide": _borough_wide(k.name, council, wards, population), "council": c,
+        })  # fmt: skip
+    frame = pd.DataFrame(rows)
+    for c in ("area", "all_wards", "difference", "borough_wide", "council"):
+        frame[c] = frame[c].astype("float64")
+    return frame
+
+
+def _borough_wide(kpi: str, council: pd.Series, wards: pd.Series, population: Any) -> float | None:
+    parts = _PARTS[kpi]
+    if parts is None:
+        return None
+    top, bottom = parts
+
+    def rest(column: str) -> float:  # exact for counts; money to the penny
+        return round(float(council[column]) - float(wards[column]), 2)
+
+    if kpi == "participation_per_1000":
+        return m.PER_POPULATION * rest(top) / population if population else None
+    if bottom is None:
+        return rest(top)
+    below = rest(bottom)
+    return rest(top) / below if below else None
+
+
+# ---------------------------------------------------------------------------------------------
 # Cold spots
 
 

@@ -33,6 +33,10 @@ SMALL_NUMBER_THRESHOLD = 5
 PER_POPULATION = 1000
 """Participation is expressed per this many residents."""
 
+ALL_WARDS_LABEL = "All wards"
+"""The like-for-like comparator of a ward or neighbourhood: every ward's ward-attributed rows."""
+BOROUGH_WIDE_LABEL = "Borough-wide (no ward)"
+"""The part of a council figure from rows with no ward, which no ward or neighbourhood can have."""
 MOST_DEPRIVED_LABEL = f"Most deprived (IMD decile 1-{MOST_DEPRIVED_MAX_DECILE})"
 OTHER_WARDS_LABEL = "Other wards"
 
@@ -368,6 +372,21 @@ EQUALITY_NOTES: tuple[str, ...] = (
     "deciles; wards without a decile are left out of both bands.",
 )
 
+COMPARATOR_NOTES: tuple[str, ...] = (
+    "A ward's or neighbourhood's figures count only rows held in a ward; the council's also "
+    "count borough-wide rows. So a ward is compared with '" + ALL_WARDS_LABEL + "': the same "
+    "quarters and directorates over the ward-attributed rows of every ward of the council "
+    "(participation over the whole council's residents). Comparing it with the council figure "
+    "would set a ward against rows it can never have.",
+    "The borough-wide part ('" + BOROUGH_WIDE_LABEL + "') is shown separately: the council's "
+    "numerators and denominators minus all wards', e.g. borough-wide participants per 1,000 of "
+    "the council's residents. The equality index does not split this way and has no "
+    "borough-wide part. Council = all wards + borough-wide, for every additive part.",
+    "Counts (partnerships) are compared as 'x of y', not by difference.",
+    "The deprivation comparison is like for like already: both bands count only activities "
+    "held in a ward.",
+)
+
 COLD_SPOT_NOTES: tuple[str, ...] = (
     "For a quarter (or several, e.g. the last four): every ward's participation per 1,000 from "
     "activities held in it (a ward with no activity has 0; borough-wide activities are not in "
@@ -558,6 +577,7 @@ def render_markdown() -> str:
         ]
     out += ["## Scope", "", *_bullets(SCOPE_RULES), ""]
     out += ["## Engagement equality", "", *_bullets(EQUALITY_NOTES), ""]
+    out += ["## Comparing a ward with the council", "", *_bullets(COMPARATOR_NOTES), ""]
     out += ["## Cold spots", "", *_bullets(COLD_SPOT_NOTES), ""]
     out += ["## Over time", "", *_bullets(TREND_NOTES), ""]
     out += ["## Completeness", "", *_bullets(COMPLETENESS_NOTES), ""]
