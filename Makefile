@@ -51,8 +51,10 @@ lint: setup
 format: setup
 	$(BIN)/ruff format etl accounts kpis dashboard tests sample_data benchmarks
 
+# Figures, not tests: prints a table and writes BENCHMARKS.md. The national-scale warehouse is
+# generated once (tens of minutes) and cached under data/bench/; BENCH_ARGS="--scale small" to iterate.
 bench: setup
-	$(BIN)/python -m benchmarks.load_1m
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) data node_modules .pytest_cache

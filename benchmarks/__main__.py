@@ -1,0 +1,379 @@
+"""The benchmarks: `make bench` (= `python -m benchmarks`). Prints a table, writes BENCHMARKS.md.
+
+    python -m benchmarks [--scale small|national] [--rebuild] [--runs N] [--ingest-rows N]
+                         [--skip-ingest] [--skip-write] [--out BENCHMARKS.md]
+
+1. Ingest: one engagement return of --ingest-rows rows (default 1,000,000), loaded by
+   `python -m etl load`, by DuckDB's bare `read_csv` into a table in a file, and by plain pandas
+   + pandera, each in its own child process (seconds and that child's peak resident memory).
+2. Write cost: a 100-row engagement return stored into an empty warehouse and into the scale's
+   warehouse (median of 5).
+3. Every KPI query a page runs, on the scale's warehouse (generated once and cached under
+   data/bench/): p50 and p95 over --runs runs after one warm-up, against the same figures in
+   plain pandas over rows already in memory (benchmarks/pandas_kpis.py).
+
+Figures vary with the machine and its load, so nothing here asserts a time: it prints them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+import kpis
+from benchmarks import national, pandas_kpis
+from benchmarks.load_1m import engagement_csv
+from etl import warehouse
+from etl.load import store_return
+from etl.quarters import last_quarters, previous_quarter, same_quarter_last_year
+from kpis import Scope
+from kpis import methodology as m
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+# ---------------------------------------------------------------------------------------------
+# The machine
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    with open("/proc/cpuinfo", encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = "unknown"
+    with open("/proc/meminfo", encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    import pandera
+
+    return {
+        "cpu": cpu,
+        "cores": str(len(os.sched_getaffinity(0))),
+        "memory": mem,
+        "load average (1 min) at start": f"{os.getloadavg()[0]:.1f}",
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "pandas": pd.__version__,
+        "pandera": pandera.__version__,
+        "numpy": np.__version__,
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Child processes: seconds and peak RSS of each
+
+
+def child(args: list[str]) -> tuple[float, float, str]:
+    """Run a child process; (seconds, its peak resident memory in MiB, its output).
+
+    The peak comes from `benchmarks/peak.py`, a small launcher: Linux carries a process's peak
+    across exec, so a child of this (large) process would report at least this process's size.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        peak = Path(tmp) / "peak"
+        t0 = time.perf_counter()
+        done = subprocess.run([PYTHON, str(ROOT / "benchmarks" / "peak.py"), str(peak), *args],
+                              cwd=ROOT, capture_output=True, check=False)
+        seconds = time.perf_counter() - t0
+        out = (done.stdout + done.stderr).decode(errors="replace")
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(args)} exited {done.returncode}: {out[-2000:]}")
+        return seconds, int(peak.read_text()) / 1024, out
+
+
+BARE_READ_CSV = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute("SET enable_progress_bar = false")
+con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?, header = true)", [sys.argv[2]])
+con.execute("CHECKPOINT")
+print(con.execute("SELECT count(*) FROM t").fetchone()[0])
+"""
+
+
+def tiny_council(folder: Path) -> Path:
+    from tests.conftest import make_council
+
+    return make_council(folder / "council.duckdb")
+
+
+def ingest(rows: int, work: Path) -> list[dict[str, Any]]:
+    csv = national.BENCH_DIR / f"engagement_{rows}.csv"
+    if not csv.exists():
+        csv.parent.mkdir(parents=True, exist_ok=True)
+        csv.write_bytes(engagement_csv(rows))
+    size = csv.stat().st_size / 1e6
+    results = []
+    db = tiny_council(work / "etl")
+    seconds, rss, out = child([PYTHON, "-m", "etl", "load", "--db", str(db), "--return", "engagement",
+                               "--directorate", "ADH", "--quarter", "2025-26 Q2", str(csv)])
+    results.append({"how": "python -m etl load (read, validate, store, facts)", "seconds": seconds,
+                    "peak_mib": rss, "note": out.strip().splitlines()[-1][:80] if out.strip() else ""})
+    bare = work / "bare.duckdb"
+    seconds, rss, _ = child([PYTHON, "-c", BARE_READ_CSV, str(bare), str(csv)])
+    results.append({"how": "DuckDB bare read_csv into a file table", "seconds": seconds,
+                    "peak_mib": rss, "note": ""})
+    seconds, rss, out = child([PYTHON, "-m", "benchmarks.pandas_ingest", str(csv)])
+    results.append({"how": "pandas read_csv + pandera validate(lazy=True)", "seconds": seconds,
+                    "peak_mib": rss, "note": out.strip()[:80]})
+    for r in results:
+        r["file"] = f"{rows:,} rows, {size:.0f} MB"
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
+# Write cost of a 100-row return
+
+
+def hundred_rows(directorate: str, variant: int) -> bytes:
+    from tests.conftest import ENGAGEMENT_HEADER
+
+    wards = ["E05000001", "E05000002", "E05000003", ""]
+    lines = [ENGAGEMENT_HEADER]
+    for i in range(100):
+        total = 20 + (i + variant) % 30
+        lines.append(f"{directorate},2025-26 Q2,A{i},{1 + i % 28:02d}/08/2025,{wards[i % 4]},survey,"
+                     f"options,{total},1,2,3,4,5,6,1,1,1,1,1,2,3,{'yes' if i % 2 else 'no'}\n")
+    return "".join(lines).encode()
+
+
+def write_cost(db: Path, directorate: str, runs: int = 5) -> list[float]:
+    times = []
+    for i in range(runs):
+        content = hundred_rows(directorate, i)
+        t0 = time.perf_counter()
+        with warehouse.write(db) as con:
+            out = store_return(con, return_type="engagement", directorate=directorate,
+                               quarter="2025-26 Q2", content=content, file_name="hundred.csv",
+                               user="Benchmark")
+        times.append(time.perf_counter() - t0)
+        assert out.status == "accepted", out.message
+    return times
+
+
+# ---------------------------------------------------------------------------------------------
+# KPI queries a page runs
+
+
+def trend_windows(quarters: list[str], have: set[str]) -> list[tuple[str, ...]]:
+    """The windows kpi_trend computes (kept in step with kpis.engine.kpi_trend)."""
+    wanted = []
+    for q in quarters:
+        for w in ((q,), (previous_quarter(q),), last_quarters(q, m.ROLLING_QUARTERS),
+                  (same_quarter_last_year(q),)):
+            if set(w) <= have and w not in wanted:
+                wanted.append(w)
+    return wanted
+
+
+def cases(con, rows: pandas_kpis.Rows) -> list[tuple[str, str, Callable[[], Any], Callable[[], Any] | None]]:
+    """(page, call, SQL engine call, the same in pandas)."""
+    have = kpis.quarters_with_data(con)
+    q = have[-1]
+    d = con.execute("SELECT min(directorate) FROM directorates").fetchone()[0]
+    ward, hood = con.execute("SELECT min(ward_code), min(neighbourhood) FROM wards").fetchone()
+    recent = [x for x in last_quarters(q, 4) if x in have]
+    council, dscope = Scope((q,)), Scope((q,), (d,))
+    wscope = Scope((q,), wards=(ward,))
+    hscope = Scope((q,), neighbourhoods=(hood,))
+    pk = pandas_kpis.kpi_frame
+    tw_council = trend_windows([q], set(have))
+    tw_all = trend_windows(have, set(have))
+
+    return [
+        ("overview", "rag_status (council)", lambda: kpis.rag_status(con, q), lambda: pk(rows, council)),
+        ("overview", "kpi_trend council, 1 quarter", lambda: kpis.kpi_trend(con, council, (q,)),
+         lambda: pk(rows, council, "council", tw_council)),
+        ("overview", "pillar_scorecard", lambda: kpis.pillar_scorecard(con, q), lambda: pk(rows, council)),
+        ("overview", "directorate_league", lambda: kpis.directorate_league(con, q),
+         lambda: pk(rows, council, "directorate")),
+        ("overview", "league history (kpi_table by directorate x 4 quarters)",
+         lambda: [kpis.kpi_table(con, x, "directorate") for x in recent],
+         lambda: [pk(rows, Scope((x,)), "directorate") for x in recent]),
+        ("directorate", "rag_status (directorate)", lambda: kpis.rag_status(con, q, d),
+         lambda: pk(rows, dscope)),
+        ("directorate", f"kpi_trend directorate, all {len(have)} quarters",
+         lambda: kpis.kpi_trend(con, dscope, have), lambda: pk(rows, dscope, "council", tw_all)),
+        ("directorate", "kpi_trend council, all quarters",
+         lambda: kpis.kpi_trend(con, council, have), lambda: pk(rows, council, "council", tw_all)),
+        ("directorate", "budget_by_mechanism", lambda: kpis.budget_by_mechanism(con, dscope), None),
+        ("directorate", "engagement_by_method_stage",
+         lambda: kpis.engagement_by_method_stage(con, dscope), None),
+        ("directorate", "partnerships_by_type", lambda: kpis.partnerships_by_type(con, dscope), None),
+        ("wards", "kpi_table by ward", lambda: kpis.kpi_table(con, q, "ward"),
+         lambda: pk(rows, council, "ward")),
+        ("wards", "kpi_table by neighbourhood", lambda: kpis.kpi_table(con, q, "neighbourhood"),
+         lambda: pk(rows, council, "neighbourhood")),
+        ("wards", "kpi_values (one ward)", lambda: kpis.kpi_values(con, wscope), lambda: pk(rows, wscope)),
+        ("wards", "kpi_trend one ward, all quarters", lambda: kpis.kpi_trend(con, wscope, have),
+         lambda: pk(rows, wscope, "council", tw_all)),
+        ("wards", "equality_breakdown (council)", lambda: kpis.equality_breakdown(con, council),
+         lambda: pk(rows, council)),
+        ("wards", "equality_breakdown (neighbourhood)", lambda: kpis.equality_breakdown(con, hscope),
+         lambda: pk(rows, hscope)),
+        ("wards", "cold_spots", lambda: kpis.cold_spots(con, (q,)), lambda: pk(rows, council, "ward")),
+        ("wards", "deprivation_split", lambda: kpis.deprivation_split(con, council), None),
+    ]
+
+
+def timed(fn: Callable[[], Any], runs: int) -> list[float]:
+    fn()  # warm-up (caches, first plan)
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def pct(times: list[float], p: float) -> float:
+    return float(np.percentile(np.array(times) * 1000, p))
+
+
+def kpi_queries(db: Path, runs: int, pandas_runs: int) -> tuple[list[dict[str, Any]], float]:
+    out = []
+    with warehouse.read_only(db) as con:
+        con.execute("SET enable_progress_bar = false")
+        t0 = time.perf_counter()
+        rows = pandas_kpis.load(con)
+        load_s = time.perf_counter() - t0
+        for page, name, sql_fn, pd_fn in cases(con, rows):
+            sql = timed(sql_fn, runs)
+            pdt = timed(pd_fn, pandas_runs) if pd_fn else None
+            r = {"page": page, "call": name, "p50": pct(sql, 50), "p95": pct(sql, 95), "runs": runs,
+                 "pandas_p50": pct(pdt, 50) if pdt else None,
+                 "pandas_p95": pct(pdt, 95) if pdt else None}
+            r["speedup"] = r["pandas_p50"] / r["p50"] if pdt else None
+            out.append(r)
+            print(f"  {page:12} {name:58} p50 {r['p50']:8.1f} ms  p95 {r['p95']:8.1f} ms"
+                  + (f"  pandas p50 {r['pandas_p50']:9.1f} ms  x{r['speedup']:.0f}" if pdt else ""),
+                  flush=True)
+    return out, load_s
+
+
+def warehouse_summary(db: Path) -> dict[str, Any]:
+    with warehouse.read_only(db) as con:
+        counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
+                  for t in ("wards", "directorates", "current_submissions", "budget", "engagement",
+                            "partnerships", "budget_facts", "engagement_facts", "partnership_facts")}
+        counts["quarters"] = len(kpis.quarters_with_data(con))
+    counts["size_gb"] = sum(p.stat().st_size for p in db.parent.glob(db.name + "*") if p.is_file()) / 1e9
+    return counts
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+
+def markdown(info, summary, scale, kpi, load_s, ingest_rows, writes, notes) -> str:
+    lines = ["# Benchmarks", "",
+             "Printed and written by `make bench` (`python -m benchmarks`); figures from one run on the "
+             "machine below. Not tests: nothing asserts a time.", "", "## Machine", "",
+             "| | |", "| --- | --- |"]
+    lines += [f"| {k} | {v} |" for k, v in info.items()]
+    lines += ["", f"## Warehouse (`--scale {scale}`, built by `benchmarks/national.py`)", "",
+              "| table | rows |", "| --- | --- |"]
+    lines += [f"| {k} | {v:,} |" if isinstance(v, int) else f"| {k} | {v:.2f} |" for k, v in summary.items()]
+    if ingest_rows:
+        lines += ["", "## Ingest of one engagement return", "",
+                  "Each in its own child process; peak memory is that process's maximum resident set.", "",
+                  "| how | file | seconds | peak MiB | output |", "| --- | --- | --- | --- | --- |"]
+        lines += [f"| {r['how']} | {r['file']} | {r['seconds']:.1f} | {r['peak_mib']:.0f} | {r['note']} |"
+                  for r in ingest_rows]
+        etl_s, bare_s, pd_s = (r["seconds"] for r in ingest_rows)
+        lines += ["", f"`etl load` / bare `read_csv`: **{etl_s / bare_s:.2f}x** (target <= 2x); "
+                  f"pandas + pandera / `etl load`: **{pd_s / etl_s:.2f}x** (target >= 1.5x); "
+                  f"`etl load` peak: **{ingest_rows[0]['peak_mib']:.0f} MiB** (target < 1024)."]
+    if writes:
+        lines += ["", "## Write cost of a 100-row engagement return (median of 5, in process)", "",
+                  "| into | median s | all runs (s) |", "| --- | --- | --- |"]
+        for name, times in writes.items():
+            lines += [f"| {name} | {np.median(times):.3f} | {', '.join(f'{t:.3f}' for t in times)} |"]
+        if len(writes) == 2:
+            empty, big = (np.median(t) for t in writes.values())
+            lines += ["", f"Into the {scale} warehouse / into the empty one: **{big / empty:.2f}x** "
+                      "(target <= 1.5x)."]
+    lines += ["", f"## KPI queries a page runs (`--scale {scale}`)", "",
+              f"SQL engine (facts) through `kpis`, on a read-only connection, p50/p95 of "
+              f"{kpi[0]['runs'] if kpi else 0} runs after a warm-up; pandas: the same KPIs from the "
+              f"current rows already in memory (`benchmarks/pandas_kpis.py`; loading them took "
+              f"{load_s:.1f} s, not counted).", "",
+              "| page | call | p50 ms | p95 ms | pandas p50 ms | pandas p95 ms | pandas / SQL |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in kpi:
+        pdp50 = f"{r['pandas_p50']:.1f}" if r["pandas_p50"] is not None else "-"
+        pdp95 = f"{r['pandas_p95']:.1f}" if r["pandas_p95"] is not None else "-"
+        sp = f"{r['speedup']:.0f}x" if r["speedup"] is not None else "-"
+        lines += [f"| {r['page']} | {r['call']} | {r['p50']:.1f} | {r['p95']:.1f} | {pdp50} | {pdp95} | {sp} |"]
+    lines += ["", *notes]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=sorted(national.SCALES), default="national")
+    parser.add_argument("--rebuild", action="store_true", help="generate the warehouse again")
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--pandas-runs", type=int, default=10)
+    parser.add_argument("--ingest-rows", type=int, default=1_000_000)
+    parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument("--skip-write", action="store_true")
+    parser.add_argument("--out", default="BENCHMARKS.md")
+    parser.add_argument("--notes", default="benchmarks/NOTES.md",
+                        help="a Markdown file appended to the report (what was tried)")
+    args = parser.parse_args()
+    os.chdir(ROOT)  # the child processes run `python -m ...` from the project root
+    info = machine()
+    print("machine: " + "; ".join(f"{k} {v}" for k, v in info.items()), flush=True)
+    db = national.ensure(args.scale, args.rebuild)
+    summary = warehouse_summary(db)
+    print("warehouse: " + ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v:.2f}"
+                                    for k, v in summary.items()), flush=True)
+    print("KPI queries:", flush=True)
+    kpi, load_s = kpi_queries(db, args.runs, args.pandas_runs)
+    ingest_rows, writes = [], {}
+    with tempfile.TemporaryDirectory(dir=national.BENCH_DIR) as tmp:
+        work = Path(tmp)
+        if not args.skip_ingest:
+            print(f"ingest of {args.ingest_rows:,} engagement rows:", flush=True)
+            ingest_rows = ingest(args.ingest_rows, work)
+            for r in ingest_rows:
+                print(f"  {r['how']:55} {r['seconds']:7.1f} s  peak {r['peak_mib']:6.0f} MiB", flush=True)
+        if not args.skip_write:
+            empty = tiny_council(work / "empty")
+            writes["an empty warehouse (3 wards, 2 directorates)"] = write_cost(empty, "Adults and Health")
+            # The return supersedes one generated return of the cached warehouse (same size class).
+            writes[f"the {args.scale} warehouse"] = write_cost(db, national.directorate_names(1)[0])
+            for name, times in writes.items():
+                print(f"  100-row return into {name}: median {np.median(times):.3f} s", flush=True)
+        shutil.rmtree(work, ignore_errors=True)
+    notes_path = ROOT / args.notes
+    notes = [notes_path.read_text(encoding="utf-8")] if notes_path.exists() else []
+    text = markdown(info, summary, args.scale, kpi, load_s, ingest_rows, writes, notes)
+    (ROOT / args.out).write_text(text, encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
