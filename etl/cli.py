@@ -18,6 +18,7 @@ from etl import opendata_cli, warehouse
 from etl.load import store_return
 from etl.normalise import match_directorate
 from etl.quarters import parse_quarter
+from etl.read import MAX_FILE_BYTES, too_big_message
 from etl.records import Outcome
 from etl.reference import read_reference, store_reference
 from etl.report import problems_text
@@ -42,6 +43,10 @@ A rejected file stores nothing; the report lists every problem with its line in 
 
 class UsageError(Exception):
     """Wrong arguments: exit code 2."""
+
+
+class FileRefused(Exception):
+    """A file refused before it is read (over the size limit): exit code 1, nothing stored."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -111,6 +116,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _read_file(path: Path) -> bytes:
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:  # checked before reading: the file never enters memory
+            raise FileRefused(f"{path.name}: {too_big_message(size)} Nothing was stored.")
         return path.read_bytes()
     except FileNotFoundError as exc:
         raise UsageError(f"There is no file {path}.") from exc
@@ -289,6 +297,9 @@ def _run(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except FileRefused as exc:
+        print(f"Rejected: {exc}", file=sys.stderr)
+        return 1
     except warehouse.WarehouseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

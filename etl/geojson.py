@@ -26,11 +26,36 @@ def _feature_code(props: dict[str, object]) -> str | None:
     return None
 
 
-def _lonlat_ok(coords: object) -> bool:
-    if isinstance(coords, (list, tuple)) and coords and isinstance(coords[0], (int, float)):
-        lon, lat = coords[0], coords[1]
-        return all(math.isfinite(v) for v in (lon, lat)) and -180 <= lon <= 180 and -90 <= lat <= 90
-    return isinstance(coords, (list, tuple)) and all(_lonlat_ok(x) for x in coords)
+MAX_POINTS_PER_SHAPE = 100_000  # a full-resolution ward outline has a few thousand
+_MAX_DEPTH = 4  # MultiPolygon: polygons > rings > positions > numbers
+
+
+def _is_position(value: object) -> bool:
+    return (
+        isinstance(value, list) and len(value) >= 2
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value[:2])
+    )
+
+
+def _lonlat_points(coords: object) -> int | None:
+    """How many longitude/latitude positions the coordinates hold; None if any is not one.
+
+    Walked with a stack, not recursion: a hostile file may nest lists thousands deep.
+    """
+    stack: list[tuple[object, int]] = [(coords, 1)]
+    points = 0
+    while stack:
+        value, depth = stack.pop()
+        if _is_position(value):
+            lon, lat = value[0], value[1]
+            if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+                return None
+            points += 1
+        elif isinstance(value, list) and value and depth < _MAX_DEPTH:
+            stack.extend((v, depth + 1) for v in value)
+        else:
+            return None
+    return points
 
 
 def parse_boundaries(
@@ -42,6 +67,8 @@ def parse_boundaries(
         doc = json.loads(content.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return empty, [Problem(None, None, None, f"The file is not GeoJSON: {exc}.")], []
+    except RecursionError:
+        return empty, [Problem(None, None, None, "The file is not GeoJSON: its lists are nested too deeply.")], []
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         return empty, [Problem(None, None, None, "The file is not a GeoJSON FeatureCollection.")], []
     crs = json.dumps(doc.get("crs", {})).upper()
@@ -63,8 +90,12 @@ def parse_boundaries(
             problems.append(Problem(None, f"feature {i}", None, "has no ward code (property ward_code, WDnnCD or area_code)"))
         elif not geometry or geometry.get("type") not in ("Polygon", "MultiPolygon"):
             problems.append(Problem(None, f"feature {i}", code, "has no Polygon or MultiPolygon geometry"))
-        elif not _lonlat_ok(geometry.get("coordinates")):
+        elif (points := _lonlat_points(geometry.get("coordinates"))) is None:
             problems.append(Problem(None, f"feature {i}", code, "has coordinates that are not longitude/latitude"))
+        elif points > MAX_POINTS_PER_SHAPE:
+            problems.append(Problem(None, f"feature {i}", code,
+                                    f"has {points:,} points; a ward shape may have at most {MAX_POINTS_PER_SHAPE:,}. "
+                                    "Simplify the boundaries (for example with mapshaper) and send them again"))
         elif code not in known:
             unknown.append(code)
         else:

@@ -48,6 +48,24 @@ def _reasons(index: pd.Index) -> pd.Series:
     return pd.Series(pd.NA, index=index, dtype="string")
 
 
+MAX_TEXT_CHARS = 1_000  # no name or identifier in a return is longer (budget lines: 200)
+# Characters that are invisible or reorder the text around them: a partner name holding U+202E
+# would display reversed (and disguise what it says), and control bytes are never typed.
+_HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def parse_text(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Free text (names, identifiers): trimmed; blank -> NA; control characters and huge cells refused."""
+    text = s.astype("string").str.strip()
+    values = text.mask(text == "")
+    reasons = _reasons(s.index)
+    hidden = text.str.contains(_HIDDEN, regex=True).fillna(False)
+    long = (text.str.len() > MAX_TEXT_CHARS).fillna(False)
+    reasons[long] = f"is longer than {MAX_TEXT_CHARS:,} characters"
+    reasons[hidden] = "contains an invisible control character (such as a text-direction override); retype the value"
+    return values.mask(hidden | long), reasons
+
+
 # ---------------------------------------------------------------------------------------------
 # Quarters (the arithmetic and the spellings live in etl.quarters)
 

@@ -9,13 +9,26 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 
 import pandas as pd
 
 _XLSX_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls, and password-protected .xlsx
+_UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")  # UTF-32 LE starts like UTF-16 LE
+
+# Limits on what one file may be. The upload limit is the same number as Streamlit's
+# server.maxUploadSize in .streamlit/config.toml (a test keeps the two equal); the command line
+# checks it before reading a file into memory.
+MAX_FILE_MB = 200
+MAX_FILE_BYTES = MAX_FILE_MB * 1024 * 1024
+MAX_COLUMNS = 1_000  # a return has 22 columns; a wider line is not a return (and costs minutes)
+MAX_CELL_CHARS = 100_000  # longer than any legitimate cell; an unclosed quote also runs this long
+# A workbook is a zip: what it would unpack to is checked before anything is unpacked.
+MAX_XLSX_UNPACKED = 2 * 1024 * 1024 * 1024
+MAX_XLSX_RATIO = 200  # real sheets compress 5-50x; a zip bomb, thousands of times
 
 
 class ReadError(Exception):
@@ -40,11 +53,14 @@ class RawTable:
 
 def read_table(content: bytes, file_name: str = "", sheet: str | None = None) -> RawTable:
     """Read CSV or .xlsx bytes; `sheet` names the preferred worksheet of a workbook."""
+    if len(content) > MAX_FILE_BYTES:
+        raise ReadError(too_big_message(len(content)))
     if not content or not content.strip():
         raise ReadError("The file is empty: it needs a header row naming the columns.")
     if content.startswith(_OLE_MAGIC):
         raise ReadError(
-            "This is an old Excel .xls file. Save it as Excel Workbook (.xlsx) or CSV and send it again."
+            "This is an old Excel .xls file or a password-protected workbook. Save it as Excel "
+            "Workbook (.xlsx) without a password, or as CSV, and send it again."
         )
     if content.startswith(_XLSX_MAGIC):
         return _read_xlsx(content, sheet)
@@ -53,19 +69,39 @@ def read_table(content: bytes, file_name: str = "", sheet: str | None = None) ->
     return _read_csv(content)
 
 
+def too_big_message(size: int) -> str:
+    """The message for a file over the upload limit."""
+    return (f"The file is {size / 1024 / 1024:,.0f} MB; the most one file may be is {MAX_FILE_MB} MB. "
+            "Split the return or remove what does not belong in it.")
+
+
 # ---------------------------------------------------------------------------------------------
 # CSV
 
 
 def _decode(content: bytes) -> tuple[str, str]:
-    if b"\x00" in content[:4096]:
+    if content.startswith(_UTF16_32_BOMS):
         raise ReadError(
-            "The file is not a text (CSV) file. Send a CSV file (UTF-8 or Windows-1252) or an .xlsx workbook."
+            "The file is saved as UTF-16 or UTF-32 ('Unicode Text'). Save it as 'CSV UTF-8' and send it again."
+        )
+    nul = content.find(b"\x00")
+    if nul >= 0:
+        line = content.count(b"\n", 0, nul) + 1
+        raise ReadError(
+            f"The file is not a text (CSV) file: line {line} contains a NUL (zero) byte. Send a CSV "
+            "file (UTF-8 or Windows-1252) or an .xlsx workbook.",
+            line=line,
         )
     try:
         return content.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        if _has_utf8_sequence(content):
+            line = content.count(b"\n", 0, exc.start) + 1
+            raise ReadError(
+                f"The file mixes two character encodings: most of it is UTF-8, but line {line} is not "
+                "(it was probably pasted from another file). Save it as 'CSV UTF-8' and send it again.",
+                line=line,
+            ) from exc
     try:
         return content.decode("cp1252"), "windows-1252"
     except UnicodeDecodeError as exc:
@@ -75,21 +111,50 @@ def _decode(content: bytes) -> tuple[str, str]:
         ) from exc
 
 
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _has_utf8_sequence(content: bytes) -> bool:
+    """True when the bytes hold a well-formed multi-byte UTF-8 character (rare in Windows-1252 text)."""
+    return _UTF8_MULTIBYTE.search(content) is not None
+
+
 def _sniff_delimiter(text: str) -> str:
     """Comma or semicolon, whichever splits the first non-blank line more (outside quotes)."""
     for line in text.splitlines():
         if line.strip():
             unquoted = "".join(part for i, part in enumerate(line.split('"')) if i % 2 == 0)
+            if unquoted.count("\t") > max(unquoted.count(";"), unquoted.count(",")):
+                raise ReadError(
+                    "The file is separated by tabs. Save it as CSV (comma separated) and send it again.",
+                    line=1,
+                )
             return ";" if unquoted.count(";") > unquoted.count(",") else ","
     return ","
 
 
+_SEP_LINE = re.compile(r"^sep=(.)[ \t]*\r?\n")
+
+
+def _excel_sep_line(text: str) -> tuple[str, str | None]:
+    """Excel's optional first line `sep=;` names the separator; it is not the header.
+
+    The line is replaced by an empty one, so the header stays on line 2, as in the file.
+    """
+    m = _SEP_LINE.match(text)
+    if not m or m.group(1) not in ",;":
+        return text, None
+    return "\n" + text[m.end():], m.group(1)
+
+
 def _read_csv(content: bytes) -> RawTable:
     text, encoding = _decode(content)
-    delimiter = _sniff_delimiter(text)
+    text, declared = _excel_sep_line(text)
+    delimiter = declared or _sniff_delimiter(text)
     fast = _read_csv_fast(text, delimiter, encoding)
     if fast is not None:
         return fast
+    csv.field_size_limit(MAX_CELL_CHARS)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     header_line = 0
@@ -102,12 +167,15 @@ def _read_csv(content: bytes) -> RawTable:
             last_line = reader.line_num
             if not any(cell.strip() for cell in record):
                 continue  # blank rows are ignored wherever they are
+            _check_width(record, start)
             if header is None:
                 header, header_line = record, start
                 continue
             lines.append(start)
             records.append(record)
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise ReadError(_long_cell_message(last_line + 1), line=last_line + 1) from exc
         raise ReadError(
             f"Line {last_line + 1} cannot be read as CSV ({exc}). Check its quote marks: a quoted "
             'value must start and end with " and a " inside it is written twice ("").',
@@ -125,6 +193,21 @@ def _read_csv(content: bytes) -> RawTable:
     )
 
 
+def _check_width(cells: list[str], line: int) -> None:
+    if len(cells) > MAX_COLUMNS:
+        raise ReadError(
+            f"Line {line} has {len(cells):,} values; a table here has at most {MAX_COLUMNS:,} columns. "
+            "Check that this is the right file and that it uses one separator throughout.",
+            line=line,
+        )
+
+
+def _long_cell_message(line: int) -> str:
+    return (f"Line {line} has a value longer than {MAX_CELL_CHARS:,} characters, which no cell of a "
+            'return needs. Check its quote marks: a value that opens with " and never closes runs '
+            "on to the end of the file.")
+
+
 def _read_csv_fast(text: str, delimiter: str, encoding: str) -> RawTable | None:
     """pandas' C parser for big files; None (use the exact path) when line numbers could drift.
 
@@ -139,6 +222,7 @@ def _read_csv_fast(text: str, delimiter: str, encoding: str) -> RawTable | None:
     if first is None or len(lines) < 1000:
         return None  # small files: the exact path is fast enough
     if '"' in text:
+        csv.field_size_limit(MAX_CELL_CHARS)
         try:
             for _ in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True):
                 pass
@@ -152,8 +236,12 @@ def _read_csv_fast(text: str, delimiter: str, encoding: str) -> RawTable | None:
     except (pd.errors.ParserError, ValueError):
         return None  # ragged rows or odd quoting
     frame = frame.fillna("")
+    if frame.shape[1] > MAX_COLUMNS:
+        return None  # the exact path names the line
     if any(frame[col].str.contains(r"[\r\n]", regex=True).any() for col in frame.columns):
         return None  # a quoted field spans lines
+    if any((frame[col].str.len() > MAX_CELL_CHARS).any() for col in frame.columns):
+        return None
     header = [h.strip() for h in frame.iloc[0].tolist()]
     rows = frame.iloc[1:]
     rows.index = pd.Index(range(first + 2, first + 2 + len(rows)), name="line")
@@ -193,9 +281,10 @@ def _cell_text(value: object) -> str:
 def _read_xlsx(content: bytes, sheet: str | None) -> RawTable:
     from openpyxl import load_workbook  # imported here: only Excel uploads pay for it
 
+    _check_workbook_zip(content)
     try:
         wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except Exception as exc:  # any failure to parse the zip/XML means the same to the user
         raise ReadError("The file looks like an Excel workbook but cannot be opened.") from exc
     try:
         names = {n.strip().lower(): n for n in wb.sheetnames}
@@ -210,6 +299,7 @@ def _read_xlsx(content: bytes, sheet: str | None) -> RawTable:
             cells = [_cell_text(v) for v in row]
             if not any(c.strip() for c in cells):
                 continue
+            _check_width(cells[: _last_filled(cells)], row_no)
             if header is None:
                 header, header_line = cells, row_no
                 continue
@@ -228,6 +318,33 @@ def _read_xlsx(content: bytes, sheet: str | None) -> RawTable:
         rows=_frame(records, lines, len(header)),
         source="xlsx",
     )
+
+
+def _check_workbook_zip(content: bytes) -> None:
+    """Refuse, before unpacking anything, a workbook that is a zip bomb, has macros or external links."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as zf:
+            members = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ReadError("The file looks like an Excel workbook but cannot be opened (it may be cut short).") from exc
+    unpacked = sum(m.file_size for m in members)
+    packed = sum(m.compress_size for m in members)
+    if unpacked > MAX_XLSX_UNPACKED or (unpacked > 50 * 1024 * 1024 and unpacked > MAX_XLSX_RATIO * max(packed, 1)):
+        raise ReadError(
+            f"The workbook would unpack to {unpacked / 1024 / 1024:,.0f} MB from {len(content) / 1024 / 1024:,.1f} MB, "
+            "far more than a return's data: it is not read. Save the sheet as CSV and send that."
+        )
+    names = [m.filename.lower() for m in members]
+    if any(n.endswith("vbaproject.bin") for n in names):
+        raise ReadError(
+            "The workbook contains macros, which are not accepted. Save it as 'Excel Workbook (.xlsx)', "
+            "not macro-enabled, and send it again."
+        )
+    if any(n.startswith("xl/externallinks/") for n in names):
+        raise ReadError(
+            "The workbook links to other workbooks (external links), so its figures may be out of date. "
+            "Copy the cells and paste them as values (Paste Special > Values), save, and send it again."
+        )
 
 
 def _last_filled(cells: list[str]) -> int:

@@ -34,7 +34,7 @@ def result_only_stdout() -> Iterator[None]:
     sys.stdout.flush()
     original = os.dup(1)
     os.dup2(2, 1)
-    result = open(original, "w", encoding="utf-8", newline="", closefd=False)  # noqa: SIM115
+    result = open(original, "w", encoding="utf-8", newline="", closefd=False)
     previous, sys.stdout = sys.stdout, result
     try:
         yield

@@ -112,7 +112,7 @@ Parser = Callable[[pd.Series], tuple[pd.Series, pd.Series]]
 
 def _parsers(ref: Reference) -> dict[str, Parser]:
     return {
-        "text": lambda s: (s.str.strip().replace("", pd.NA).astype("string"), pd.Series(pd.NA, index=s.index, dtype="string")),
+        "text": n.parse_text,
         "quarter": n.parse_quarter_series,
         "directorate": lambda s: n.parse_directorate(s, ref.directorates, ref.short_names),
         "ward": lambda s: n.parse_ward(s, ref.ward_codes, ref.ward_names),
@@ -143,6 +143,27 @@ def _cell_problems(column: str, raw: pd.Series, reasons: pd.Series) -> list[Prob
     return [
         Problem(int(line), column, str(value), str(reason))
         for line, value, reason in zip(raw.index[bad], raw[bad], reasons[bad], strict=True)
+    ]
+
+
+def _other_separator_lines(raw: RawTable) -> list[Problem]:
+    """Rows written with the other separator (';' under a ',' header, or the reverse): one cell holds the row."""
+    if raw.delimiter not in (",", ";") or raw.rows.empty or len(raw.header) < 3:
+        return []
+    other = ";" if raw.delimiter == "," else ","
+    first = raw.rows[0].fillna("")
+    candidates = raw.rows[(first.str.count(other) >= 2).to_numpy()]
+    if candidates.empty:
+        return []
+    rest = candidates.drop(columns=0).fillna("")
+    alone = pd.Series(True, index=candidates.index)
+    for col in rest.columns:
+        alone &= (rest[col].str.strip() == "").to_numpy(dtype=bool)
+    lonely = first[alone.reindex(first.index, fill_value=False).to_numpy(dtype=bool)]
+    return [
+        Problem(int(line), None, str(value)[:200],
+                f"is separated by '{other}' but the header by '{raw.delimiter}': use one separator throughout the file")
+        for line, value in lonely.items()
     ]
 
 
@@ -274,6 +295,10 @@ def validate_table(
         problems.extend(p for p in _schema_problems(model, frame, raw_text, cell_errors) if p.column not in absent)
     finally:
         CONTEXT.reset(token)
+    separators = _other_separator_lines(raw)
+    if separators:  # one clear reason for such a row instead of a complaint about each of its cells
+        lines = {p.line for p in separators}
+        problems = [p for p in problems if p.line not in lines] + separators
     problems.sort(key=lambda p: (p.line or 0, expected.index(p.column) if p.column in expected else -1))
     return Validated(frame, problems)
 
