@@ -24,6 +24,7 @@ from etl.contract import (
     MECHANISMS,
     METHODS,
     PARTNER_TYPES,
+    RETURN_TITLES,
     RETURN_TYPES,
     STAGES,
 )
@@ -508,41 +509,61 @@ def targets_for(
     )
 
 
-def _rag_frame(values: dict[str, Any], targets: pd.DataFrame) -> pd.DataFrame:
+def _rag_frame(
+    values: dict[str, Any], targets: pd.DataFrame, completeness: dict[str, Any] | None = None
+) -> pd.DataFrame:
+    """One row per KPI with its status. With `completeness` (kpis.completeness.Completeness per
+    KPI), adds `complete` and `completeness` (words), and a KPI none of whose expected returns
+    is in has no value and the status 'Not received' (a missing return is not a zero)."""
     by_kpi = {r.kpi: r for r in targets.itertuples(index=False)}
     rows = []
     for k in m.KPIS:
         t = by_kpi.get(k.name)
         target = float(t.target) if t is not None else None
         direction = t.direction if t is not None else k.direction
-        status = rag(values[k.name], target, direction, k.unit)
-        rows.append(
-            {
-                "kpi": k.name,
-                "title": k.title,
-                "value": values[k.name],
-                "target": target,
-                "direction": direction,
-                "status": status.status,
-                "label": status.label,
-                "icon": status.icon,
-                "target_source": t.target_source if t is not None else None,
-                "unit": k.unit,
-                "pillar": k.pillar,
-            }
-        )
+        value = values[k.name]
+        c = completeness.get(k.name) if completeness else None
+        nothing_in = c is not None and c.expected > 0 and c.received == 0
+        value = None if nothing_in else value
+        status = m.NOT_RECEIVED if nothing_in else rag(value, target, direction, k.unit)
+        row = {
+            "kpi": k.name,
+            "title": k.title,
+            "value": value,
+            "target": target,
+            "direction": direction,
+            "status": status.status,
+            "label": status.label,
+            "icon": status.icon,
+            "target_source": t.target_source if t is not None else None,
+            "unit": k.unit,
+            "pillar": k.pillar,
+        }
+        if completeness is not None:
+            row["complete"] = c.complete if c is not None else True
+            row["completeness"] = c.words if c is not None else ""
+        rows.append(row)
     frame = pd.DataFrame(rows)
-    for c in ("value", "target"):
-        frame[c] = frame[c].astype("float64")
+    for col in ("value", "target"):
+        frame[col] = frame[col].astype("float64")
     return frame
 
 
 def rag_status(
     con: duckdb.DuckDBPyConnection, quarter: str, directorate: str | None = None
 ) -> pd.DataFrame:
-    """Each KPI council-wide (or for one directorate) against its target: status, label, icon."""
+    """Each KPI council-wide (or for one directorate) against its target: status, label, icon,
+    and `complete` / `completeness` (words to show on the tile: which returns are missing).
+
+    A KPI whose scope has none of its expected returns (a directorate that has not sent that
+    return) has no value and the status 'Not received'; one with some missing keeps its status,
+    decided on what is in, and says it is incomplete.
+    """
+    from kpis.completeness import kpi_completeness  # it imports this module
+
     scope = Scope((quarter,), (directorate,) if directorate else ())
-    return _rag_frame(kpi_values(con, scope), targets_for(con, quarter, directorate))
+    return _rag_frame(kpi_values(con, scope), targets_for(con, quarter, directorate),
+                      kpi_completeness(con, scope))  # fmt: skip
 
 
 def pillar_scorecard(
@@ -571,17 +592,38 @@ def directorate_league(con: duckdb.DuckDBPyConnection, quarter: str) -> pd.DataF
     ('Lagging', '' or 'Not assessed': show it as the league's Lagging column) and `league_rank`
     (1 = best; every assessed directorate before every unassessed one; show the league sorted by
     it). Rows stay in key order, like `kpi_table`. The rules are `methodology.LEAGUE_NOTES`.
+    Then returns_received, returns_expected and returns_missing ('; '-joined return titles) for
+    the league's completeness column. A KPI whose return the directorate has not sent is blank
+    (counts are nullable Int64) and 'Not received': it is neither good nor bad.
     """
+    from kpis.completeness import expected_returns, kpi_completeness  # it imports this module
+
     table = kpi_table(con, quarter, "directorate")
-    counts = []
-    for row in table.to_dict("records"):
-        values = {k: _clean(row[k]) for k in KPI_NAMES}
-        statuses = _rag_frame(values, targets_for(con, quarter, row["directorate"]))["status"]
+    for k in COUNT_KPIS:  # a count of a return not received is blank, not 0
+        table[k] = table[k].astype("Int64")
+    counts, returns = [], []
+    expected = expected_returns(con, (quarter,))
+    for i, row in enumerate(table.to_dict("records")):
+        d = row["directorate"]
+        found = kpi_completeness(con, Scope((quarter,), (d,)))
+        rag_rows = _rag_frame({k: _clean(row[k]) for k in KPI_NAMES},
+                              targets_for(con, quarter, d), found)  # fmt: skip
+        for k, v in zip(rag_rows["kpi"], rag_rows["value"], strict=True):
+            if pd.isna(v):
+                table.loc[i, k] = pd.NA if k in COUNT_KPIS else float("nan")
+        statuses = rag_rows["status"]
         counts.append({s: int((statuses == s).sum()) for s in ("green", "amber", "red", "grey")})
+        mine = expected[expected["directorate"] == d]
+        gone = [RETURN_TITLES[t] for t in mine.loc[~mine["received"], "return_type"]]
+        returns.append({"returns_received": int(mine["received"].sum()),
+                        "returns_expected": len(mine),
+                        "returns_missing": "; ".join(gone)})  # fmt: skip
     league = pd.concat(
         [table, pd.DataFrame(counts, columns=["green", "amber", "red", "grey"])], axis=1
     )
-    return pd.concat([league, league_assessment(league)], axis=1)
+    returns_frame = pd.DataFrame(returns, columns=["returns_received", "returns_expected",
+                                                   "returns_missing"])  # fmt: skip
+    return pd.concat([league, league_assessment(league), returns_frame], axis=1)
 
 
 def league_assessment(league: pd.DataFrame) -> pd.DataFrame:

@@ -99,6 +99,9 @@ STATUSES: dict[str, Status] = {
 NO_DATA = Status(
     "grey", "No data", "–", "the KPI is undefined in this scope (nothing to divide by)"
 )
+NOT_RECEIVED = Status(
+    "grey", "Not received", "…", "the return this KPI is computed from has not been received"
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -423,7 +426,9 @@ COMPLETENESS_NOTES: tuple[str, ...] = (
     "neighbourhood's, every directorate's; over several quarters, every quarter's.",
     "A figure missing any of them is 'incomplete' and says in words which returns are "
     "missing. Its change on the previous quarter is blank (neither a rise nor a fall) when "
-    "either quarter is incomplete for that KPI.",
+    "either quarter is incomplete for that KPI. Where none of its returns is in (a "
+    "directorate that has not sent it), the KPI has no value and the status 'Not received', "
+    "never a 0 judged against a target; with some in, its status is decided on what is in.",
     "A quarter's deadline is the one an administrator set, else the default: six weeks after "
     "the quarter ends (`etl.quarters.DEFAULT_DEADLINE_AFTER`). A return not received when its "
     "deadline has passed is overdue.",
@@ -584,7 +589,8 @@ def render_markdown() -> str:
     out += ["## Targets and RAG", "", *_bullets(TARGET_NOTES), ""]
     out += ["| status | label | icon | meaning |", "| --- | --- | --- | --- |"]
     out += [f"| {s.status} | {s.label} | {s.icon} | {s.meaning} |" for s in STATUSES.values()]
-    out += [f"| {NO_DATA.status} | {NO_DATA.label} | {NO_DATA.icon} | {NO_DATA.meaning} |", ""]
+    out += [f"| {s.status} | {s.label} | {s.icon} | {s.meaning} |" for s in (NO_DATA, NOT_RECEIVED)]
+    out += [""]
     out += ["## Directorate league", "", *_bullets(LEAGUE_NOTES), ""]
     out += ["## The four pillars", ""]
     for p in PILLARS:

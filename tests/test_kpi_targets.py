@@ -107,14 +107,31 @@ def test_directorate_own_target_then_council_fallback(con):
     assert frame.loc["active_partnerships", "label"] == "No target"
 
 
-def test_undefined_value_is_grey_no_data(con):
+def test_a_return_not_received_is_not_a_zero(con):
+    # Children's Services sent no return: no value (not 0) and 'Not received', whatever the target.
     frame = kpis.rag_status(con, Q, CHILDREN).set_index("kpi")
-    assert frame.loc["pb_share", "label"] == "No data"
+    assert frame.loc["pb_share", "label"] == "Not received"
     assert frame.loc["pb_share", "status"] == "grey"
-    # Children's participation is 0.0 (defined), but additive KPIs never take the council's
-    # target of 20: no target of its own, so grey 'No target', not red.
-    assert frame.loc["participation_per_1000", "status"] == "grey"
-    assert frame.loc["participation_per_1000", "label"] == "No target"
+    assert pd.isna(frame.loc["active_partnerships", "value"])
+    assert frame.loc["participation_per_1000", "label"] == "Not received"
+    assert not frame["complete"].any()
+    assert frame.loc["active_partnerships", "completeness"] == (
+        "Children's Services' partnership register not yet received."
+    )
+    # The council's figures are incomplete (2 of 3 returns) but judged on what is in, and say so.
+    council = kpis.rag_status(con, Q).set_index("kpi")
+    assert council.loc["active_partnerships", ["value", "status"]].tolist() == [4.0, "green"]
+    assert council.loc["active_partnerships", "completeness"] == (
+        "2 of 3 directorates' partnership registers received; missing: Children's Services."
+    )
+
+
+def test_undefined_value_is_grey_no_data():
+    wh = build_example()
+    wh.budget(CHILDREN, Q)  # a nil return: received, nothing to divide by
+    frame = kpis.rag_status(wh.con, Q, CHILDREN).set_index("kpi")
+    assert (frame.loc["pb_share", "status"], frame.loc["pb_share", "label"]) == ("grey", "No data")
+    assert frame.loc["pb_share", "complete"]
 
 
 def test_pillar_scorecard(con):
@@ -151,6 +168,14 @@ def test_directorate_league(con):
     assert frame["assessment"].to_dict() == {ASC: "", CHILDREN: "Not assessed", PLACE: "Lagging"}
     assert frame["lagging"].to_dict() == {ASC: False, CHILDREN: False, PLACE: True}
     assert frame["league_rank"].to_dict() == {ASC: 1, PLACE: 2, CHILDREN: 3}
+    # Completeness per row; Children's counts are blank, not 0.
+    assert frame.loc[CHILDREN, ["returns_received", "returns_expected"]].tolist() == [0, 3]
+    assert frame.loc[CHILDREN, "returns_missing"] == (
+        "Devolved budget return; Engagement activity return; Partnership register"
+    )
+    assert frame.loc[PLACE, "returns_missing"] == ""
+    assert pd.isna(frame.loc[CHILDREN, "active_partnerships"])
+    assert frame.loc[PLACE, "active_partnerships"] == 3
 
 
 def test_directorate_without_its_own_participation_target_shows_no_target():
