@@ -334,6 +334,19 @@ def _date(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+def _overdue_names(part: pd.DataFrame, expected: int) -> str:
+    """'all 18 returns' when nothing came; else each directorate with its missing returns."""
+    n = len(part)
+    if n == expected:
+        return f"all {n} returns"
+    per = part.groupby("directorate", sort=False)["return_title"].agg(list)
+    names = "; ".join(
+        f"{d}: {'all ' + str(len(RETURN_TYPES)) + ' returns' if len(t) == len(RETURN_TYPES) else ', '.join(t)}"
+        for d, t in per.items()
+    )
+    return f"{n} return{'s' if n != 1 else ''}: {names}"
+
+
 def _with_words(s: ReportingStatus) -> ReportingStatus:
     passed = s.today > s.due
     lines = [
@@ -346,11 +359,9 @@ def _with_words(s: ReportingStatus) -> ReportingStatus:
         lines.append("No return is overdue.")
     else:
         for q, part in s.overdue.groupby("quarter", sort=True):
-            names = "; ".join(f"{d}: {t}" for d, t in zip(part["directorate"], part["return_title"],
-                                                          strict=True))  # fmt: skip
             due, days = part["due"].iloc[0], int(part["days_overdue"].iloc[0])
             lines.append(f"Overdue for {q} (due {_date(due)}, {days} day{'s' if days != 1 else ''} "
-                         f"ago): {len(part)} return{'s' if len(part) != 1 else ''}: {names}.")
+                         f"ago): {_overdue_names(part, s.expected)}.")
     if s.latest_with_data is None:
         lines.append("No figures yet: no return has been received for any quarter.")
     elif s.quarters_behind == 0:

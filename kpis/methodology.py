@@ -37,6 +37,13 @@ ALL_WARDS_LABEL = "All wards"
 """The like-for-like comparator of a ward or neighbourhood: every ward's ward-attributed rows."""
 BOROUGH_WIDE_LABEL = "Borough-wide (no ward)"
 """The part of a council figure from rows with no ward, which no ward or neighbourhood can have."""
+LOW_BASE_NOTE = (
+    f"Fewer than {LOW_BASE_MIN_KNOWN} participants with a known group (a low base): too few to "
+    "judge; differences may be chance."
+)
+"""The words for a low base, wherever a page or pack shows one (the threshold is not retyped)."""
+LONG_LEASE_LABEL = f"Asset transfers on leases of {LONG_LEASE_YEARS} years or more"
+"""The label of the long-lease asset transfer count in breakdowns."""
 MOST_DEPRIVED_LABEL = f"Most deprived (IMD decile 1-{MOST_DEPRIVED_MAX_DECILE})"
 OTHER_WARDS_LABEL = "Other wards"
 

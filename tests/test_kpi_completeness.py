@@ -153,11 +153,16 @@ def test_reporting_status_names_overdue_returns_and_the_age_of_the_figures(con):
         "Current reporting quarter: 2025-26 Q4. Returns are due by 12 May 2026 (the default "
         "deadline); 0 of 9 received."
     )
+    assert words[1] == (
+        "Overdue for 2025-26 Q1 (due 11 August 2025, 272 days ago): 8 returns: Adult Social "
+        "Care: all 3 returns; Children's Services: all 3 returns; Place: Engagement activity "
+        "return, Partnership register."
+    )
     assert words[2] == (
         "Overdue for 2025-26 Q2 (due 11 November 2025, 180 days ago): 3 returns: "
-        "Children's Services: Devolved budget return; Children's Services: Engagement activity "
-        "return; Children's Services: Partnership register."
+        "Children's Services: all 3 returns."
     )
+    assert words[3] == "Overdue for 2025-26 Q3 (due 11 February 2026, 88 days ago): all 9 returns."
     assert words[-1] == (
         "The newest figures are for 2025-26 Q2, 2 quarters before the current reporting quarter; "
         "that quarter ended 7 months ago (30 September 2025)."
