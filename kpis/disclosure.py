@@ -27,6 +27,7 @@ How a page or export uses it:
 - the KPI values shown beside it: `disclose_kpis(values, disclosed_equality)`;
 - any other frame with one row per area (or per activity) and one column per demographic group
   (wide, e.g. an export of returns' rows): `suppress_dimensions(frame)`;
+- a `kpi_table` shown or exported (the ward KPIs download, the league): `disclose_kpi_table`;
 - the note under the table: `SUPPRESSED_NOTE`.
 Figures are always computed on the exact counts; only what is shown is withheld.
 """
@@ -149,6 +150,26 @@ def disclose_kpis(values: Mapping[str, Any], disclosed_equality: pd.DataFrame) -
     out = dict(values)
     if bool(disclosed_equality.get("withheld", pd.Series(dtype=bool)).any()):
         out["engagement_equality_index"] = SUPPRESSED
+    return out
+
+
+def disclose_kpi_table(con: Any, table: pd.DataFrame, quarter: str, by: str) -> pd.DataFrame:
+    """`kpis.kpi_table(con, quarter, by)` made safe to publish: the engagement equality index of
+    every group with a withheld demographic count is SUPPRESSED (with the group's shown counts it
+    would pin the withheld one down). Everything else is as computed. For page tables and
+    exports; the `kpis table` command itself prints the exact figures (its output is fixed)."""
+    from kpis.engine import KEY_COLUMNS, Scope, run_sql
+
+    frame = run_sql(con, "equality.sql", **Scope((quarter,)).params(by))
+    withheld = set()
+    for grp, part in frame.groupby("grp", sort=False):
+        if any(any(withheld_cells(p["participants"].tolist())) for _, p in part.groupby("dimension")):
+            withheld.add(grp)
+    out = table.copy()
+    out["engagement_equality_index"] = out["engagement_equality_index"].astype(object)
+    key = KEY_COLUMNS[by]
+    groups = out[key] if key else pd.Series(["council"] * len(out), index=out.index)
+    out.loc[groups.isin(withheld).to_numpy(), "engagement_equality_index"] = SUPPRESSED
     return out
 
 

@@ -237,3 +237,20 @@ def test_suppress_dimensions_applies_the_rule_per_dimension_per_row():
     out = suppress_dimensions(rows, {"sex": ("female", "male"), "disability": ("disabled", "not_disabled")})
     assert out.iloc[0].tolist() == [12, 6, 6, SUPPRESSED, SUPPRESSED]
     assert suppress_dimensions(rows, {}).equals(rows)  # no dimension named: nothing changes
+
+
+def test_a_kpi_table_withholds_the_index_of_a_ward_with_a_withheld_count():
+    from kpis.disclosure import disclose_kpi_table
+
+    # Abbey: sex 77/3 (withheld); Bridge: 50/50 (nothing withheld).
+    wh = warehouse({"ward_code": W1, "participants_total": 80, "female": 77, "male": 3},
+                   {"ward_code": W2, "participants_total": 100, "female": 50, "male": 50})
+    table = kpis.kpi_table(wh.con, Q, "ward")
+    shown = disclose_kpi_table(wh.con, table, Q, "ward").set_index("ward_code")
+    assert shown.loc[W1, "engagement_equality_index"] == SUPPRESSED
+    assert shown.loc[W2, "engagement_equality_index"] == pytest.approx(1.0)
+    assert shown.loc[W1, "participation_per_1000"] == 80.0  # everything else as computed
+    assert list(shown.reset_index().columns) == list(table.columns)
+    council = disclose_kpi_table(wh.con, kpis.kpi_table(wh.con, Q, "council"), Q, "council")
+    # Council-wide: 127 women and 53 men, nothing small: the index is shown.
+    assert council["engagement_equality_index"].iloc[0] == pytest.approx(1 - 0.5 * 2 * abs(127 / 180 - 0.5))
