@@ -7,7 +7,13 @@ from kpis.completeness import (
     kpi_completeness,
     reporting_status,
 )
-from kpis.disclosure import disclose_equality, disclose_kpis, suppress_small
+from kpis.disclosure import (
+    disclose_equality,
+    disclose_kpi_table,
+    disclose_kpis,
+    suppress_dimensions,
+    suppress_small,
+)
 from kpis.engine import (
     BY_CHOICES,
     Scope,
@@ -48,6 +54,7 @@ __all__ = [
     "completeness_table",
     "deprivation_split",
     "disclose_equality",
+    "disclose_kpi_table",
     "disclose_kpis",
     "directorate_league",
     "engagement_by_method_stage",
@@ -68,6 +75,7 @@ __all__ = [
     "rag",
     "rag_status",
     "reporting_status",
+    "suppress_dimensions",
     "suppress_small",
     "targets_for",
 ]
