@@ -158,7 +158,7 @@ def hundred_rows(directorate: str, variant: int) -> bytes:
     return "".join(lines).encode()
 
 
-def write_cost(db: Path, directorate: str, runs: int = 5) -> list[float]:
+def write_cost(db: Path, directorate: str, runs: int) -> list[float]:
     times = []
     for i in range(runs):
         content = hundred_rows(directorate, i)
@@ -237,13 +237,17 @@ def cases(con, rows: pandas_kpis.Rows) -> list[tuple[str, str, Callable[[], Any]
     ]
 
 
-def timed(fn: Callable[[], Any], runs: int) -> list[float]:
-    fn()  # warm-up (caches, first plan)
-    times = []
+def timed(fn: Callable[[], Any], runs: int, warm_up: bool = True, budget_s: float | None = None) -> list[float]:
+    """Seconds of each run; with a budget, stop early once it is spent (at least one run)."""
+    if warm_up:
+        fn()  # caches, first plan
+    times: list[float] = []
     for _ in range(runs):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
+        if budget_s is not None and sum(times) > budget_s:
+            break
     return times
 
 
@@ -251,7 +255,7 @@ def pct(times: list[float], p: float) -> float:
     return float(np.percentile(np.array(times) * 1000, p))
 
 
-def kpi_queries(db: Path, runs: int, pandas_runs: int) -> tuple[list[dict[str, Any]], float]:
+def kpi_queries(db: Path, runs: int, pandas_runs: int, budget_s: float) -> tuple[list[dict[str, Any]], float]:
     out = []
     with warehouse.read_only(db) as con:
         con.execute("SET enable_progress_bar = false")
@@ -260,8 +264,11 @@ def kpi_queries(db: Path, runs: int, pandas_runs: int) -> tuple[list[dict[str, A
         load_s = time.perf_counter() - t0
         for page, name, sql_fn, pd_fn in cases(con, rows):
             sql = timed(sql_fn, runs)
-            pdt = timed(pd_fn, pandas_runs) if pd_fn else None
+            # pandas: no warm-up, and runs stop once --pandas-budget seconds are spent on a call
+            # (a national trend in pandas takes minutes a run); the number of runs is reported
+            pdt = timed(pd_fn, pandas_runs, warm_up=False, budget_s=budget_s) if pd_fn else None
             r = {"page": page, "call": name, "p50": pct(sql, 50), "p95": pct(sql, 95), "runs": runs,
+                 "pandas_runs": len(pdt) if pdt else 0,
                  "pandas_p50": pct(pdt, 50) if pdt else None,
                  "pandas_p95": pct(pdt, 95) if pdt else None}
             r["speedup"] = r["pandas_p50"] / r["p50"] if pdt else None
@@ -306,7 +313,7 @@ def markdown(info, summary, scale, kpi, load_s, ingest_rows, writes, notes) -> s
                   f"pandas + pandera / `etl load`: **{pd_s / etl_s:.2f}x** (target >= 1.5x); "
                   f"`etl load` peak: **{ingest_rows[0]['peak_mib']:.0f} MiB** (target < 1024)."]
     if writes:
-        lines += ["", "## Write cost of a 100-row engagement return (median of 5, in process)", "",
+        lines += ["", "## Write cost of a 100-row engagement return (median, in process)", "",
                   "| into | median s | all runs (s) |", "| --- | --- | --- |"]
         for name, times in writes.items():
             lines += [f"| {name} | {np.median(times):.3f} | {', '.join(f'{t:.3f}' for t in times)} |"]
@@ -319,13 +326,14 @@ def markdown(info, summary, scale, kpi, load_s, ingest_rows, writes, notes) -> s
               f"{kpi[0]['runs'] if kpi else 0} runs after a warm-up; pandas: the same KPIs from the "
               f"current rows already in memory (`benchmarks/pandas_kpis.py`; loading them took "
               f"{load_s:.1f} s, not counted).", "",
-              "| page | call | p50 ms | p95 ms | pandas p50 ms | pandas p95 ms | pandas / SQL |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]
+              "| page | call | p50 ms | p95 ms | pandas p50 ms | pandas p95 ms | pandas runs | pandas / SQL |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in kpi:
         pdp50 = f"{r['pandas_p50']:.1f}" if r["pandas_p50"] is not None else "-"
         pdp95 = f"{r['pandas_p95']:.1f}" if r["pandas_p95"] is not None else "-"
         sp = f"{r['speedup']:.0f}x" if r["speedup"] is not None else "-"
-        lines += [f"| {r['page']} | {r['call']} | {r['p50']:.1f} | {r['p95']:.1f} | {pdp50} | {pdp95} | {sp} |"]
+        lines += [f"| {r['page']} | {r['call']} | {r['p50']:.1f} | {r['p95']:.1f} | {pdp50} | {pdp95} "
+                  f"| {r['pandas_runs'] or '-'} | {sp} |"]
     lines += ["", *notes]
     return "\n".join(lines) + "\n"
 
@@ -334,8 +342,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=sorted(national.SCALES), default="national")
     parser.add_argument("--rebuild", action="store_true", help="generate the warehouse again")
+    parser.add_argument("--db", type=Path, help="measure this warehouse instead of the scale's cached one")
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--pandas-runs", type=int, default=10)
+    parser.add_argument("--pandas-budget", type=float, default=60.0,
+                        help="seconds of pandas runs per call before stopping early")
+    parser.add_argument("--write-runs", type=int, default=5)
     parser.add_argument("--ingest-rows", type=int, default=1_000_000)
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--skip-write", action="store_true")
@@ -346,12 +358,12 @@ def main() -> None:
     os.chdir(ROOT)  # the child processes run `python -m ...` from the project root
     info = machine()
     print("machine: " + "; ".join(f"{k} {v}" for k, v in info.items()), flush=True)
-    db = national.ensure(args.scale, args.rebuild)
+    db = args.db or national.ensure(args.scale, args.rebuild)
     summary = warehouse_summary(db)
     print("warehouse: " + ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v:.2f}"
                                     for k, v in summary.items()), flush=True)
     print("KPI queries:", flush=True)
-    kpi, load_s = kpi_queries(db, args.runs, args.pandas_runs)
+    kpi, load_s = kpi_queries(db, args.runs, args.pandas_runs, args.pandas_budget)
     ingest_rows, writes = [], {}
     with tempfile.TemporaryDirectory(dir=national.BENCH_DIR) as tmp:
         work = Path(tmp)
@@ -362,9 +374,11 @@ def main() -> None:
                 print(f"  {r['how']:55} {r['seconds']:7.1f} s  peak {r['peak_mib']:6.0f} MiB", flush=True)
         if not args.skip_write:
             empty = tiny_council(work / "empty")
-            writes["an empty warehouse (3 wards, 2 directorates)"] = write_cost(empty, "Adults and Health")
+            writes["an empty warehouse (3 wards, 2 directorates)"] = write_cost(
+                empty, "Adults and Health", args.write_runs)
             # The return supersedes one generated return of the cached warehouse (same size class).
-            writes[f"the {args.scale} warehouse"] = write_cost(db, national.directorate_names(1)[0])
+            writes[f"the {args.scale} warehouse"] = write_cost(
+                db, national.directorate_names(1)[0], args.write_runs)
             for name, times in writes.items():
                 print(f"  100-row return into {name}: median {np.median(times):.3f} s", flush=True)
         shutil.rmtree(work, ignore_errors=True)
