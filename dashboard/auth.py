@@ -8,12 +8,14 @@ write path (etl.access), so hiding a button here is a courtesy, not the protecti
 
 from __future__ import annotations
 
+import math
+import secrets
 import time
 from typing import Any
 
 import streamlit as st
 
-from accounts import settings, store
+from accounts import settings, store, throttle
 from etl import warehouse
 from etl.access import Actor
 
@@ -77,6 +79,11 @@ def current_user() -> Actor | None:
     return Actor(data["name"], data["role"], tuple(data["directorates"]), data.get("email"))
 
 
+def _browser_session() -> str:
+    """A random id for this browser session, kept in its session state (the sign-in throttle's key)."""
+    return st.session_state.setdefault("auth_throttle_id", secrets.token_hex(16))
+
+
 def sign_out() -> None:
     """Forget the signed-in person."""
     st.session_state.pop(_SESSION_KEY, None)
@@ -107,11 +114,18 @@ def sign_in_form(key: str, where: Any = st) -> Actor | None:
         password = st.text_input("Password", type="password", key=f"{key}_password", autocomplete="current-password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
+        keys = (throttle.account_key(name or ""), throttle.session_key(_browser_session()))
+        wait = throttle.THROTTLE.wait(*keys)
+        if wait > 0:  # refused before the password is even checked
+            where.error(f"Too many failed sign-ins. Wait {math.ceil(wait)} seconds, then try again.")
+            return None
         actor = store.verify_password(name, password, settings.users_path(), db_path()) if name and password else None
         if actor is None:
+            throttle.THROTTLE.failed(*keys)
             time.sleep(0.5)  # slow down guessing a little
             where.error("That user name and password do not match an account.")
             return None
+        throttle.THROTTLE.succeeded(keys[0])
         # An account from the accounts file is re-read on every run (see current_user); the demo
         # accounts are fixed and exist only in demo mode.
         from_file = store.file_account(actor.name, settings.users_path()) is not None
