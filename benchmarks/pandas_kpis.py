@@ -91,7 +91,8 @@ def kpi_frame(
         df = df[df["quarter"].isin(quarters)]
         if scope.directorates:
             df = df[df["directorate"].isin(scope.directorates)]
-        keep = df["ward_code"].isin(wards["ward_code"]) | (df["ward_code"].isna() & (not geographic))
+        # a council or directorate figure takes every row, whichever ward it names
+        keep = df["ward_code"].isin(wards["ward_code"]) | (not geographic)
         df = df[keep].copy()
         df["grp"] = {"council": pd.Series("council", index=df.index),
                      "directorate": df["directorate"],
@@ -165,7 +166,8 @@ def _equality(e: pd.DataFrame, shares: dict[str, tuple[pd.Series, float]]) -> pd
         parts = {}
         for g in groups:
             ward_share, council = shares[g]
-            share = e["ward_code"].map(ward_share).where(e["ward_code"].notna(), council)
+            # borough-wide, or a ward no longer in the reference: the council's share
+            share = e["ward_code"].map(ward_share).where(e["ward_code"].isin(ward_share.index), council)
             ok = share.notna()
             frame = pd.DataFrame({
                 "grp": e["grp"], "n": e[g].where(ok), "known": known_a.where(ok),

@@ -108,8 +108,9 @@ def _ward_warnings(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> list[
         rows = sum(n for _, n in dropped)
         warnings.append(
             f"{rows:,} row(s) of current returns name ward(s) not in this file "
-            f"({', '.join(code for code, _ in dropped[:10])}): those rows no longer count in any KPI "
-            "until the wards are loaded again or the returns are resent with the new wards."
+            f"({', '.join(code for code, _ in dropped[:10])}): those rows still count in council and directorate "
+            "figures (their equality index takes the council's population shares) but in no ward or "
+            "neighbourhood figure, until the wards are loaded again or the returns are resent with the new wards."
         )
     shapes = {r[0] for r in con.execute("SELECT ward_code FROM boundaries").fetchall()}
     missing = sorted(kept - shapes) if shapes else []

@@ -329,6 +329,10 @@ SCOPE_RULES: tuple[str, ...] = (
     "Borough-wide rows (no ward) count at council and directorate level only: as soon as a scope "
     "names a neighbourhood or ward, or a table is broken down by neighbourhood or ward, they "
     "drop out.",
+    "A council or directorate figure takes every row in scope, whichever ward it names, so loading "
+    "a new ward set after a boundary review does not change it; a row on a ward that is no longer in "
+    "the ward reference counts in no ward or neighbourhood figure, and its expected shares for the "
+    "equality index are the council's, as for a borough-wide activity.",
     "A KPI whose denominator is 0 is undefined (blank), never 0. A count with nothing to count "
     "is 0. Participation is 0, not blank, where wards have residents but no activity.",
     "Participation divides by the residents of the wards in scope: every ward of the council "

@@ -23,7 +23,7 @@ scoped AS (  -- budget facts in scope, once per window, tagged with their group
     CROSS JOIN settings
     LEFT JOIN scope_wards AS w ON w.ward_code = b.ward_code
     WHERE (len($directorates) = 0 OR list_contains($directorates, b.directorate))
-      AND (w.ward_code IS NOT NULL OR (b.ward_code IS NULL AND NOT settings.geographic))
+      AND (w.ward_code IS NOT NULL OR NOT settings.geographic)  -- a council or directorate figure takes every row, whichever ward it names
 ),
 totals AS (  -- exact decimal sums, one conversion to DOUBLE at the end
     SELECT

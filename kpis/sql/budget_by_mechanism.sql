@@ -15,7 +15,7 @@ scoped AS (  -- borough-wide lines only when no neighbourhood or ward is named
     WHERE list_contains($quarters, b.quarter)
       AND (len($directorates) = 0 OR list_contains($directorates, b.directorate))
       AND (w.ward_code IS NOT NULL
-           OR (b.ward_code IS NULL AND len($neighbourhoods) + len($wards) = 0))
+           OR len($neighbourhoods) + len($wards) = 0)  -- no geographic filter: every row
 ),
 mechanisms AS (
     SELECT unnest($mechanisms) AS mechanism, generate_subscripts($mechanisms, 1) AS position

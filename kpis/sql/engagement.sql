@@ -36,7 +36,7 @@ scoped AS (  -- engagement facts in scope, once per window, tagged with their gr
     CROSS JOIN settings
     LEFT JOIN scope_wards AS w ON w.ward_code = e.ward_code
     WHERE (len($directorates) = 0 OR list_contains($directorates, e.directorate))
-      AND (w.ward_code IS NOT NULL OR (e.ward_code IS NULL AND NOT settings.geographic))
+      AND (w.ward_code IS NOT NULL OR NOT settings.geographic)  -- a council or directorate figure takes every row, whichever ward it names
 ),
 totals AS (
     SELECT

@@ -16,7 +16,7 @@ scoped AS (  -- borough-wide activities only when no neighbourhood or ward is na
     WHERE list_contains($quarters, e.quarter)
       AND (len($directorates) = 0 OR list_contains($directorates, e.directorate))
       AND (w.ward_code IS NOT NULL
-           OR (e.ward_code IS NULL AND len($neighbourhoods) + len($wards) = 0))
+           OR len($neighbourhoods) + len($wards) = 0)  -- no geographic filter: every row
 ),
 methods AS (SELECT unnest($methods) AS method, generate_subscripts($methods, 1) AS method_order),
 stages AS (SELECT unnest($stages) AS stage, generate_subscripts($stages, 1) AS stage_order),

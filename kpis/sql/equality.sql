@@ -102,29 +102,29 @@ scoped AS (  -- participants per group, summed per window, output group and ward
     CROSS JOIN settings
     LEFT JOIN scope_wards AS w ON w.ward_code = e.ward_code
     WHERE (len($directorates) = 0 OR list_contains($directorates, e.directorate))
-      AND (w.ward_code IS NOT NULL OR (e.ward_code IS NULL AND NOT settings.geographic))
+      AND (w.ward_code IS NOT NULL OR NOT settings.geographic)  -- a council or directorate figure takes every row, whichever ward it names
     GROUP BY ALL
 ),
 with_share AS (  -- known_a summed over the ward's activities (K_d), and the ward's shares
-    -- (a borough-wide activity takes the council's)
+    -- (a borough-wide activity, or one on a ward no longer in the reference, takes the council's)
     SELECT s.window_id, s.grp,
         CAST(s.age_16_24 + s.age_25_44 + s.age_45_64 + s.age_65_plus AS DOUBLE) AS known_age,
         CAST(s.female + s.male AS DOUBLE) AS known_sex,
         CAST(s.ethnicity_white + s.ethnicity_asian + s.ethnicity_black + s.ethnicity_mixed + s.ethnicity_other AS DOUBLE) AS known_ethnicity,
         CAST(s.disabled + s.not_disabled AS DOUBLE) AS known_disability,
-        CAST(s.age_16_24 AS DOUBLE) AS n_age_16_24, CASE WHEN s.ward_code IS NULL THEN cs.age_16_24 ELSE ws.age_16_24 END AS s_age_16_24,
-        CAST(s.age_25_44 AS DOUBLE) AS n_age_25_44, CASE WHEN s.ward_code IS NULL THEN cs.age_25_44 ELSE ws.age_25_44 END AS s_age_25_44,
-        CAST(s.age_45_64 AS DOUBLE) AS n_age_45_64, CASE WHEN s.ward_code IS NULL THEN cs.age_45_64 ELSE ws.age_45_64 END AS s_age_45_64,
-        CAST(s.age_65_plus AS DOUBLE) AS n_age_65_plus, CASE WHEN s.ward_code IS NULL THEN cs.age_65_plus ELSE ws.age_65_plus END AS s_age_65_plus,
-        CAST(s.female AS DOUBLE) AS n_female, CASE WHEN s.ward_code IS NULL THEN cs.female ELSE ws.female END AS s_female,
-        CAST(s.male AS DOUBLE) AS n_male, CASE WHEN s.ward_code IS NULL THEN cs.male ELSE ws.male END AS s_male,
-        CAST(s.ethnicity_white AS DOUBLE) AS n_ethnicity_white, CASE WHEN s.ward_code IS NULL THEN cs.ethnicity_white ELSE ws.ethnicity_white END AS s_ethnicity_white,
-        CAST(s.ethnicity_asian AS DOUBLE) AS n_ethnicity_asian, CASE WHEN s.ward_code IS NULL THEN cs.ethnicity_asian ELSE ws.ethnicity_asian END AS s_ethnicity_asian,
-        CAST(s.ethnicity_black AS DOUBLE) AS n_ethnicity_black, CASE WHEN s.ward_code IS NULL THEN cs.ethnicity_black ELSE ws.ethnicity_black END AS s_ethnicity_black,
-        CAST(s.ethnicity_mixed AS DOUBLE) AS n_ethnicity_mixed, CASE WHEN s.ward_code IS NULL THEN cs.ethnicity_mixed ELSE ws.ethnicity_mixed END AS s_ethnicity_mixed,
-        CAST(s.ethnicity_other AS DOUBLE) AS n_ethnicity_other, CASE WHEN s.ward_code IS NULL THEN cs.ethnicity_other ELSE ws.ethnicity_other END AS s_ethnicity_other,
-        CAST(s.disabled AS DOUBLE) AS n_disabled, CASE WHEN s.ward_code IS NULL THEN cs.disabled ELSE ws.disabled END AS s_disabled,
-        CAST(s.not_disabled AS DOUBLE) AS n_not_disabled, CASE WHEN s.ward_code IS NULL THEN cs.not_disabled ELSE ws.not_disabled END AS s_not_disabled
+        CAST(s.age_16_24 AS DOUBLE) AS n_age_16_24, CASE WHEN ws.ward_code IS NULL THEN cs.age_16_24 ELSE ws.age_16_24 END AS s_age_16_24,
+        CAST(s.age_25_44 AS DOUBLE) AS n_age_25_44, CASE WHEN ws.ward_code IS NULL THEN cs.age_25_44 ELSE ws.age_25_44 END AS s_age_25_44,
+        CAST(s.age_45_64 AS DOUBLE) AS n_age_45_64, CASE WHEN ws.ward_code IS NULL THEN cs.age_45_64 ELSE ws.age_45_64 END AS s_age_45_64,
+        CAST(s.age_65_plus AS DOUBLE) AS n_age_65_plus, CASE WHEN ws.ward_code IS NULL THEN cs.age_65_plus ELSE ws.age_65_plus END AS s_age_65_plus,
+        CAST(s.female AS DOUBLE) AS n_female, CASE WHEN ws.ward_code IS NULL THEN cs.female ELSE ws.female END AS s_female,
+        CAST(s.male AS DOUBLE) AS n_male, CASE WHEN ws.ward_code IS NULL THEN cs.male ELSE ws.male END AS s_male,
+        CAST(s.ethnicity_white AS DOUBLE) AS n_ethnicity_white, CASE WHEN ws.ward_code IS NULL THEN cs.ethnicity_white ELSE ws.ethnicity_white END AS s_ethnicity_white,
+        CAST(s.ethnicity_asian AS DOUBLE) AS n_ethnicity_asian, CASE WHEN ws.ward_code IS NULL THEN cs.ethnicity_asian ELSE ws.ethnicity_asian END AS s_ethnicity_asian,
+        CAST(s.ethnicity_black AS DOUBLE) AS n_ethnicity_black, CASE WHEN ws.ward_code IS NULL THEN cs.ethnicity_black ELSE ws.ethnicity_black END AS s_ethnicity_black,
+        CAST(s.ethnicity_mixed AS DOUBLE) AS n_ethnicity_mixed, CASE WHEN ws.ward_code IS NULL THEN cs.ethnicity_mixed ELSE ws.ethnicity_mixed END AS s_ethnicity_mixed,
+        CAST(s.ethnicity_other AS DOUBLE) AS n_ethnicity_other, CASE WHEN ws.ward_code IS NULL THEN cs.ethnicity_other ELSE ws.ethnicity_other END AS s_ethnicity_other,
+        CAST(s.disabled AS DOUBLE) AS n_disabled, CASE WHEN ws.ward_code IS NULL THEN cs.disabled ELSE ws.disabled END AS s_disabled,
+        CAST(s.not_disabled AS DOUBLE) AS n_not_disabled, CASE WHEN ws.ward_code IS NULL THEN cs.not_disabled ELSE ws.not_disabled END AS s_not_disabled
     FROM scoped AS s
     CROSS JOIN council_share AS cs
     LEFT JOIN ward_share AS ws ON ws.ward_code = s.ward_code

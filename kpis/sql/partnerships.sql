@@ -27,7 +27,7 @@ scoped AS (  -- register rows in scope (partnership_facts), once per window, tag
     CROSS JOIN settings
     LEFT JOIN scope_wards AS w ON w.ward_code = p.ward_code
     WHERE (len($directorates) = 0 OR list_contains($directorates, p.directorate))
-      AND (w.ward_code IS NOT NULL OR (p.ward_code IS NULL AND NOT settings.geographic))
+      AND (w.ward_code IS NOT NULL OR NOT settings.geographic)  -- a council or directorate figure takes every row, whichever ward it names
 ),
 window_size AS (
     SELECT window_id, count(*) AS quarters FROM windows GROUP BY window_id

@@ -17,7 +17,7 @@ scoped AS (  -- borough-wide partnerships only when no neighbourhood or ward is 
     WHERE list_contains($quarters, p.quarter)
       AND (len($directorates) = 0 OR list_contains($directorates, p.directorate))
       AND (w.ward_code IS NOT NULL
-           OR (p.ward_code IS NULL AND len($neighbourhoods) + len($wards) = 0))
+           OR len($neighbourhoods) + len($wards) = 0)  -- no geographic filter: every row
 ),
 distinct_partnerships AS (  -- once each, as its latest register in scope says
     SELECT *
