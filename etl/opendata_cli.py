@@ -69,7 +69,7 @@ examples:
 Writes kpis_council, kpis_directorate, kpis_neighbourhood and kpis_ward (every KPI for every
 quarter with data), budget, engagement and partnerships (the current returns) and wards, each
 as CSV and Parquet, and a Frictionless datapackage.json describing them. Engagement demographic
-counts from 1 to 4 are suppressed as on the pages: '<5' in CSV, null in Parquet.
+counts are withheld by the pages' disclosure rule: '[c]' in CSV, null in Parquet.
 """
 
 Command = Callable[[argparse.Namespace], int]

@@ -219,3 +219,21 @@ def test_wigan_lookup_reads_with_or_without_a_council_filter(shared_reference: P
     path = shared_reference / "wigan" / "wigan_lsoa21_to_ward25_bestfit.csv"
     lookup = ons.read_lookup(read_table(path.read_bytes()), path.name, council=council)
     assert len(lookup.ward_of) == 200 and len(lookup.ward_names) == 25 and lookup.vintage == "WD25"
+
+
+def test_wigan_ts021_alone_builds_a_wards_file_that_loads_with_unknown_dimensions(
+    tmp_path: Path, shared_reference: Path
+):
+    out = tmp_path / "wards.csv"
+    res = run("--census", shared_reference / "wigan" / "wigan_census2021_ts021_ethnic_group_wd22.csv", "--out", out)
+    assert res.returncode == 0, res.stdout
+    assert "not given, left blank (not known): age (TS007/TS007A), sex (TS008), disability (TS038)" in res.stdout
+    assert "Wards: 25; population_total 329,325" in res.stdout
+    first = out.read_text().splitlines()[1].split(",")
+    assert first[:4] == ["E05000840", "Abram", "Abram", "15917"] and first[4:10] == [""] * 6  # blank, not 0
+    db = tmp_path / "c.duckdb"
+    from etl import warehouse
+
+    warehouse.init(db)
+    loaded = load_reference(db, kind="wards", content=out.read_bytes(), file_name="wards.csv", user="t")
+    assert loaded.ok, loaded.problems
