@@ -137,7 +137,7 @@ def all_accounts(path: str | Path | None = None, db: str | Path | None = None) -
         names = {a.name for a in accounts}
         dirs: list[tuple[str, str | None]] = []
         with contextlib.suppress(warehouse.WarehouseError):
-            with warehouse.read_only(db or warehouse.default_db_path()) as con:
+            with warehouse.read_only(db or warehouse.default_db()) as con:
                 ref = read_reference(con)
             dirs = list(zip(ref.directorates, ref.short_names, strict=True))
         accounts += [a for a in demo_accounts(dirs) if a.name not in names]

@@ -24,7 +24,7 @@ _SESSION_KEY = "auth_actor"
 
 def db_path() -> str:
     """The warehouse the app reads (LOCALISM_DB, else the CLI's default)."""
-    return str(warehouse.default_db_path())
+    return warehouse.default_db()
 
 
 def _oidc_provider() -> tuple[bool, str | None]:

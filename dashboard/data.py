@@ -34,7 +34,7 @@ def _reader(db: str) -> warehouse.Reader:
 
 def db_path() -> str:
     """The warehouse the app reads: LOCALISM_DB, else the CLI's default."""
-    return str(warehouse.default_db_path())
+    return warehouse.default_db()
 
 
 def reader() -> warehouse.Reader:

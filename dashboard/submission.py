@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -149,31 +150,27 @@ class Preview:
     kpi_error: str | None = None
 
 
-def _kpis(db: str | Path, directorate: str, quarter: str) -> dict[str, object]:
+def _kpis(con: Any, directorate: str, quarter: str) -> dict[str, object]:
     import kpis  # another team's package; imported late so the submit page works without it
 
-    with warehouse.read_only(db) as con:
-        return kpis.kpi_values(con, kpis.Scope((quarter,), directorates=(directorate,)))
-
-
-def _stored_rows(copy: Path, return_type: str, submission_id: int) -> pd.DataFrame:
-    """The rows a dry run stored in its private copy (which the shared reader never sees)."""
-    with warehouse.read_only(copy) as con:
-        return queries.submission_rows(con, return_type, submission_id)
+    return kpis.kpi_values(con, kpis.Scope((quarter,), directorates=(directorate,)))
 
 
 def preview(actor: Actor, db: str | Path, *, return_type: str, directorate: str, quarter: str,
             content: bytes, file_name: str) -> Preview:
-    """Dry-run the upload on a private copy; for an accepted one, the rows and the KPIs before/after."""
+    """Dry-run the upload in a rolled-back transaction; for an accepted one, the rows and the KPIs
+    before/after."""
     with access.dry_run_as(actor, db, return_type=return_type, directorate=directorate, quarter=quarter,
-                           content=content, file_name=file_name) as (outcome, copy):
+                           content=content, file_name=file_name) as (outcome, con):
         result = Preview(outcome)
         if outcome.status != "accepted" or outcome.submission_id is None:
             return result
-        result.rows = _stored_rows(copy, return_type, outcome.submission_id)
+        result.rows = queries.submission_rows(con, return_type, outcome.submission_id)
         canonical = access.resolve_directorate(db, directorate)
         try:
-            before, after = _kpis(db, canonical, quarter), _kpis(copy, canonical, quarter)
+            with warehouse.read_only(db) as now:
+                before = _kpis(now, canonical, quarter)
+            after = _kpis(con, canonical, quarter)
         except Exception as exc:  # the KPI engine is optional here; the submission is not
             result.kpi_error = f"KPIs could not be computed: {exc}"
             return result

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +29,7 @@ from typing import Any
 from etl import warehouse
 from etl.commentary import store_commentary
 from etl.deadlines import store_deadline
-from etl.load import store_return
+from etl.load import precheck, store_return
 from etl.normalise import match_directorate, text_key
 from etl.records import Outcome, Progress, quiet
 from etl.reference import read_reference, store_reference
@@ -173,10 +171,14 @@ def submit_as(
         if before_commit:
             before_commit(con)
 
+    # Read and validate first, on the latest snapshot; only the write itself queues for the lock.
+    checked = precheck(db, return_type=return_type, directorate=canonical, quarter=quarter,
+                       content=content, file_name=file_name, progress=progress)
     with warehouse.write(db) as con:
         return store_return(
             con, return_type=return_type, directorate=canonical, quarter=quarter, content=content,
             file_name=file_name, user=actor.name, progress=progress, before_commit=_extra,
+            prechecked=checked,
         )
 
 
@@ -211,21 +213,20 @@ def dry_run_as(
     quarter: str,
     content: bytes,
     file_name: str,
-) -> Iterator[tuple[Outcome, Path]]:
-    """Submit to a private copy of the warehouse; yield (outcome, copy path). The live file is untouched.
+) -> Iterator[tuple[Outcome, Any]]:
+    """Submit inside a write transaction that is rolled back; yield (outcome, its connection).
 
-    Used to preview what an upload would change (rows and KPIs after) before the person confirms.
+    Used to preview what an upload would change (rows and KPIs after) before the person confirms:
+    queries on the yielded connection see the warehouse as if the upload were stored; nothing is,
+    and no copy of the warehouse is made.
     """
     canonical = _authorised_directorate(actor, db, directorate)
-    with tempfile.TemporaryDirectory(prefix="localism-preview-") as tmp:
-        copy = Path(tmp) / "preview.duckdb"
-        shutil.copyfile(db, copy)
-        with warehouse.write(copy) as con:
-            outcome = store_return(
-                con, return_type=return_type, directorate=canonical, quarter=quarter,
-                content=content, file_name=file_name, user=actor.name,
-            )
-        yield outcome, copy
+    with warehouse.open_warehouse(db).preview() as con:
+        outcome = store_return(
+            con, return_type=return_type, directorate=canonical, quarter=quarter,
+            content=content, file_name=file_name, user=actor.name,
+        )
+        yield outcome, con
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import TextIO
 
 from etl import contract as c
 from etl import opendata_cli, warehouse
-from etl.load import store_return
+from etl.load import precheck, store_return
 from etl.normalise import match_directorate
 from etl.quarters import parse_quarter
 from etl.read import MAX_FILE_BYTES, too_big_message
@@ -34,6 +34,12 @@ examples:
   python -m etl add-user --users data/users.json --name j.smith --role lead --directorate ADH
   python -m etl template --return budget --format xlsx --out budget-template.xlsx
   python -m etl build-wards --census census2021-ts021-ward.csv --out wards.csv
+  python -m etl init --db "ducklake:postgres:host=db.example dbname=localism" --data-path /srv/localism
+  python -m etl migrate --from data/council.duckdb --to "ducklake:postgres:dbname=localism" --data-path /srv/localism
+
+--db is a file path (the embedded warehouse; its data folder is PATH.data beside it unless
+--data-path says otherwise) or ducklake:postgres:<libpq connection string> (a shared warehouse:
+catalog in PostgreSQL, data in --data-path / LOCALISM_DATA_PATH). Default: $LOCALISM_DB.
 
 Quarters may be written 2025-26 Q2, 2025/26 Q2, FY2025-26 Q2, Q2 2025/26 or 2025-26-Q2.
 Files may be CSV (UTF-8 or Windows-1252, comma or semicolon separated) or Excel .xlsx.
@@ -57,10 +63,16 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    db_help = f"warehouse file (default: {warehouse.default_db_path()})"
+    db_help = (f"warehouse: a file path or ducklake:postgres:<connection string> "
+               f"(default: {warehouse.default_db()})")
+    data_help = "the warehouse's data folder (default: $LOCALISM_DATA_PATH, else PATH.data beside a file)"
+
+    def add_db(s: argparse.ArgumentParser, default: str | None = warehouse.default_db()) -> None:
+        s.add_argument("--db", default=default, help=db_help)
+        s.add_argument("--data-path", default=None, help=data_help)
 
     s = sub.add_parser("init", help="create an empty warehouse")
-    s.add_argument("--db", type=Path, default=warehouse.default_db_path(), help=db_help)
+    add_db(s)
 
     s = sub.add_parser(
         "load-reference",
@@ -68,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Replace one reference table. Load wards and directorates before returns, "
         "boundaries (GeoJSON) after wards.",
     )
-    s.add_argument("--db", type=Path, default=warehouse.default_db_path(), help=db_help)
+    add_db(s)
     s.add_argument("--user", default=None, help="who is loading it (default: your login name)")
     s.add_argument("kind", choices=c.REFERENCE_KINDS, help="which reference table")
     s.add_argument("file", type=Path, help="CSV/.xlsx file (GeoJSON for boundaries)")
@@ -79,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Check one return and store it if it has no problems. A newer accepted file for "
         "the same return, directorate and quarter replaces the older one (which stays in the history).",
     )
-    s.add_argument("--db", type=Path, default=warehouse.default_db_path(), help=db_help)
+    add_db(s)
     s.add_argument("--return", dest="return_type", required=True, choices=c.RETURN_TYPES, help="which return")
     s.add_argument("--directorate", required=True, help="directorate name or short name")
     s.add_argument("--quarter", required=True, help="quarter, e.g. 2025-26 Q2")
@@ -88,7 +100,19 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("file", type=Path, help="the return: CSV or .xlsx")
 
     s = sub.add_parser("demo", help="build the fictional demo council's warehouse from sample_data/")
-    s.add_argument("--db", type=Path, default=warehouse.default_db_path(), help=db_help)
+    add_db(s)
+
+    s = sub.add_parser(
+        "migrate",
+        help="move a warehouse, with its whole history, to another place or backend",
+        description="Copy every submission, row, reference table, archived file, commentary, "
+        "deadline and audit entry from one warehouse (a file, including the older single-file "
+        "format, or a shared one) into a new, empty one. The source is only read.",
+    )
+    s.add_argument("--from", dest="source", required=True, help="the warehouse to move (file path or URI)")
+    s.add_argument("--from-data-path", default=None, help="the source's data folder, if not the default")
+    s.add_argument("--to", dest="target", required=True, help="the new warehouse (file path or URI)")
+    s.add_argument("--data-path", default=None, help="the new warehouse's data folder")
 
     s = sub.add_parser(
         "add-user",
@@ -108,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("template", help="write a blank return template (CSV or Excel) generated from the schema")
     s.add_argument("--return", dest="return_type", required=True, choices=c.RETURN_TYPES, help="which return")
     s.add_argument("--format", choices=("csv", "xlsx"), default="xlsx", help="file format (default xlsx)")
-    s.add_argument("--db", type=Path, default=None, help="warehouse whose directorates fill the Excel drop-down")
+    add_db(s, None)
     s.add_argument("--out", type=Path, required=True, help="file to write")
     opendata_cli.add_parsers(sub)
     return p
@@ -128,9 +152,12 @@ def _read_file(path: Path) -> bytes:
         raise UsageError(f"Cannot read {path}: {exc.strerror}.") from exc
 
 
-def _need_db(db: Path) -> None:
-    if not db.exists():
-        raise UsageError(f"There is no warehouse at {db}. Create one first: python -m etl init --db {db}")
+def _warehouse(args: argparse.Namespace) -> warehouse.Warehouse:
+    """The warehouse named by --db / --data-path (it must exist)."""
+    wh = warehouse.open_warehouse(args.db, args.data_path)
+    if not wh.exists():
+        raise UsageError(f"There is no warehouse at {wh.label}. Create one first: python -m etl init --db {args.db}")
+    return wh
 
 
 def _user(value: str | None) -> str:
@@ -182,15 +209,16 @@ def _print_outcome(outcome: Outcome, fmt: str) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    created = warehouse.init(args.db)
-    print(f"Created an empty warehouse at {args.db}." if created else f"{args.db} is already a warehouse; left as it is.")
+    wh = warehouse.open_warehouse(args.db, args.data_path)
+    created = wh.init()
+    print(f"Created an empty warehouse at {wh.label}." if created else f"{wh.label} is already a warehouse; left as it is.")
     return 0
 
 
 def cmd_load_reference(args: argparse.Namespace) -> int:
-    _need_db(args.db)
+    wh = _warehouse(args)
     content = _read_file(args.file)
-    with warehouse.write(args.db) as con:
+    with wh.write() as con:
         outcome = store_reference(con, kind=args.kind, content=content, file_name=args.file.name,
                                   user=_user(args.user))
     _print_outcome(outcome, "text")
@@ -198,12 +226,12 @@ def cmd_load_reference(args: argparse.Namespace) -> int:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    _need_db(args.db)
+    wh = _warehouse(args)
     try:
         quarter = parse_quarter(args.quarter)
     except ValueError as exc:
         raise UsageError(f"--quarter: {exc}") from exc
-    with warehouse.read_only(args.db) as con:
+    with wh.read() as con:
         ref = read_reference(con)
     directorate = match_directorate(args.directorate, ref.directorates, ref.short_names)
     if directorate is None:
@@ -212,7 +240,9 @@ def cmd_load(args: argparse.Namespace) -> int:
     content = _read_file(args.file)
     progress = _Progress()
     try:
-        with warehouse.write(args.db) as con:
+        checked = precheck(wh, return_type=args.return_type, directorate=directorate, quarter=quarter,
+                           content=content, file_name=args.file.name, progress=progress)
+        with wh.write() as con:
             outcome = store_return(
                 con,
                 return_type=args.return_type,
@@ -222,6 +252,7 @@ def cmd_load(args: argparse.Namespace) -> int:
                 file_name=args.file.name,
                 user=_user(args.user),
                 progress=progress,
+                prechecked=checked,
             )
     finally:
         progress.done()
@@ -232,7 +263,14 @@ def cmd_load(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from etl.demo import build_demo
 
-    summary = build_demo(args.db, progress=print)
+    summary = build_demo(warehouse.open_warehouse(args.db, args.data_path), progress=print)
+    print(summary)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    summary = warehouse.migrate(args.source, args.target, source_data_path=args.from_data_path,
+                      target_data_path=args.data_path, progress=print)
     print(summary)
     return 0
 
@@ -269,8 +307,7 @@ def cmd_template(args: argparse.Namespace) -> int:
     else:
         names: list[str] = []
         if args.db:
-            _need_db(args.db)
-            with warehouse.read_only(args.db) as con:
+            with _warehouse(args).read() as con:
                 names = list(read_reference(con).directorates)
         data = templates.template_xlsx(args.return_type, directorates=names)
     args.out.write_bytes(data)
@@ -279,7 +316,7 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"init": cmd_init, "load-reference": cmd_load_reference, "load": cmd_load, "demo": cmd_demo,
-            "add-user": cmd_add_user, "template": cmd_template, **opendata_cli.COMMANDS}
+            "migrate": cmd_migrate, "add-user": cmd_add_user, "template": cmd_template, **opendata_cli.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -145,7 +145,8 @@ def _import(
         for key, value in ((META_FUNDER_ID, mapped.funder_id), (META_FUNDER_NAME, mapped.funder_name),
                            (META_PREFIX, mapped.grant_prefix)):
             if value:
-                con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+                con.execute("DELETE FROM meta WHERE key = ?", [key])  # one row per key
+                con.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
     quarters = sorted(mapped.rows)
     span = f" ({quarters[0]} to {quarters[-1]})" if quarters else ""
     result.report.append(

@@ -1,14 +1,20 @@
 """Store one quarterly return, whole or not at all.
 
 `store_return` runs inside an open warehouse write (etl.warehouse.write): the log entry, the
-archived bytes, the rows and the supersede mark commit together, or nothing does. The caller
+archive entry, the rows and the supersede mark commit together, or nothing does. The caller
 opens the write, so several files can share one transaction (the demo build does).
+
+`precheck` reads and validates a return before the write is queued for, against the reference
+of the latest snapshot; `store_return` reuses that result when the reference inside the write
+is still the same, so writers wait only for each other's writes, never for parsing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -18,7 +24,7 @@ from etl import warehouse
 from etl.read import ReadError, read_table
 from etl.records import Outcome, Progress, archive, audit, log_submission, now, quiet, sha256
 from etl.reference import read_reference
-from etl.validate import Problem, Validated, validate_return
+from etl.validate import Problem, Reference, Validated, validate_return
 from kpis import facts
 
 
@@ -31,11 +37,53 @@ def check_return(
     file_name: str = "",
 ) -> Validated | list[Problem]:
     """Read and validate a return without storing anything (a list of problems if unreadable)."""
+    return check_return_against(read_reference(con), return_type, directorate, quarter, content, file_name)
+
+
+def check_return_against(
+    ref: Reference,
+    return_type: str,
+    directorate: str,
+    quarter: str,
+    content: bytes,
+    file_name: str = "",
+) -> Validated | list[Problem]:
+    """`check_return` against a reference already read (no connection, so outside any lock)."""
     try:
         raw = read_table(content, file_name, sheet=return_type)
     except ReadError as exc:
         return [Problem(exc.line, None, None, str(exc))]
-    return validate_return(raw, return_type, directorate=directorate, quarter=quarter, ref=read_reference(con))
+    return validate_return(raw, return_type, directorate=directorate, quarter=quarter, ref=ref)
+
+
+@dataclass
+class Prechecked:
+    """A return read and validated before its write: reused if the reference is unchanged."""
+
+    ref: Reference
+    digest: str
+    checked: Validated | list[Problem] | None  # None: an identical re-send, nothing to check
+
+
+def precheck(
+    db: str | Path | warehouse.Warehouse,
+    *,
+    return_type: str,
+    directorate: str,
+    quarter: str,
+    content: bytes,
+    file_name: str = "",
+    progress: Progress = quiet,
+) -> Prechecked:
+    """Read and validate a return on the latest snapshot, before taking the writers' lock."""
+    progress("reading and checking")
+    with warehouse.read_only(db) as cur:
+        ref = read_reference(cur)
+        current = _current(cur, return_type, directorate, quarter)
+    digest = sha256(content)
+    if current and current[1] == digest:  # an identical re-send needs no check
+        return Prechecked(ref, digest, None)
+    return Prechecked(ref, digest, check_return_against(ref, return_type, directorate, quarter, content, file_name))
 
 
 def _current(con: duckdb.DuckDBPyConnection, return_type: str, directorate: str, quarter: str) -> tuple[int, str] | None:
@@ -77,10 +125,12 @@ def store_return(
     received_at: dt.datetime | None = None,
     progress: Progress = quiet,
     before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    prechecked: Prechecked | None = None,
 ) -> Outcome:
     """Validate and store one return for (return_type, directorate, quarter) in an open write.
 
     `directorate` and `quarter` must already be in their reference/canonical spelling.
+    `prechecked` (from `precheck` on the same bytes) saves validating again inside the write.
     `before_commit` runs after the rows are written, before the caller's write commits (for
     commentary, and for tests that inject a failure).
     """
@@ -100,8 +150,12 @@ def store_return(
         sid = log_submission(con, **log, row_count=int(row_count), outcome="identical", message=msg)
         audit(con, user, "identical re-send", f"{return_type} {directorate} {quarter} #{sid}", received_at)
         return Outcome("identical", msg, sid, int(row_count))
-    progress("reading and checking")
-    checked = check_return(con, return_type, directorate, quarter, content, file_name)
+    ref = read_reference(con)
+    if prechecked is not None and prechecked.checked is not None and (prechecked.digest, prechecked.ref) == (digest, ref):
+        checked = prechecked.checked
+    else:
+        progress("reading and checking")
+        checked = check_return_against(ref, return_type, directorate, quarter, content, file_name)
     archive(con, digest, content)
     if isinstance(checked, list) or not checked.ok:
         problems = checked if isinstance(checked, list) else checked.problems
@@ -117,14 +171,13 @@ def store_return(
            f"{directorate}, {quarter}.")
     if rows == 0:
         msg += " (a nil return: nothing to report this quarter)"
+    superseded = current[0] if current else None
+    if superseded is not None:
+        msg += f" It replaces submission {superseded}, which stays in the history."
     sid = log_submission(con, **log, row_count=rows, outcome="accepted", message=msg)
     _insert_rows(con, return_type, sid, checked.frame)
-    superseded = None
-    if current:
-        superseded = current[0]
+    if superseded is not None:
         con.execute("UPDATE submissions SET superseded_by = ? WHERE submission_id = ?", [sid, superseded])
-        msg += f" It replaces submission {superseded}, which stays in the history."
-        con.execute("UPDATE submissions SET message = ? WHERE submission_id = ?", [msg, sid])
     facts.store(con, return_type, sid, superseded=[superseded] if superseded else [])
     audit(con, user, "accepted", f"{return_type} {directorate} {quarter} #{sid}", received_at)
     progress("saving the warehouse")

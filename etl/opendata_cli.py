@@ -99,7 +99,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="where to write IMD per ward: LSOA count, mean rank, LSOAs in deciles 1-2 and their "
                         "share (default: beside --out, named <out>_imd.csv)")
 
-    from etl.warehouse import default_db_path
+    from etl.warehouse import default_db
 
     s = sub.add_parser(
         "import-360giving",
@@ -108,7 +108,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         epilog=IMPORT_360_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    s.add_argument("--db", type=Path, default=default_db_path(), help="warehouse file")
+    s.add_argument("--db", default=default_db(),
+                   help="warehouse: a file path or ducklake:postgres:<connection string>")
+    s.add_argument("--data-path", default=None, help="the warehouse's data folder (default: $LOCALISM_DATA_PATH)")
     s.add_argument("--directorate", required=True, help="directorate name or short name")
     s.add_argument("--user", default=None, help="who is importing it (default: your login name)")
     s.add_argument("--partner-types", type=Path, default=None, metavar="FILE",
@@ -125,7 +127,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         epilog=EXPORT_360_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    s.add_argument("--db", type=Path, default=default_db_path(), help="warehouse file")
+    s.add_argument("--db", default=default_db(),
+                   help="warehouse: a file path or ducklake:postgres:<connection string>")
+    s.add_argument("--data-path", default=None, help="the warehouse's data folder (default: $LOCALISM_DATA_PATH)")
     s.add_argument("--out", type=Path, required=True, help="the JSON file to write")
     s.add_argument("--funder-id", default=None, help="the council's org identifier, e.g. GB-LAE-TRF")
     s.add_argument("--funder-name", default=None, help="the council's name")
@@ -140,7 +144,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         epilog=EXPORT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    s.add_argument("--db", type=Path, default=default_db_path(), help="warehouse file")
+    s.add_argument("--db", default=default_db(),
+                   help="warehouse: a file path or ducklake:postgres:<connection string>")
+    s.add_argument("--data-path", default=None, help="the warehouse's data folder (default: $LOCALISM_DATA_PATH)")
     s.add_argument("--to", type=Path, required=True, metavar="DIR", help="folder to write (created if needed)")
 
 
@@ -184,15 +190,15 @@ def cmd_build_wards(args: argparse.Namespace) -> int:
 
 
 def cmd_import_360giving(args: argparse.Namespace) -> int:
-    from etl import giving360, giving360_io, warehouse
-    from etl.cli import UsageError, _need_db, _read_file, _user
+    from etl import giving360, giving360_io
+    from etl.cli import UsageError, _read_file, _user, _warehouse
     from etl.normalise import match_directorate
     from etl.quarters import parse_quarter
     from etl.read import ReadError, read_table
     from etl.reference import read_reference
     from etl.report import problems_text
 
-    _need_db(args.db)
+    wh = _warehouse(args)
     quarters = {}
     for name in ("first", "last"):
         value = getattr(args, name)
@@ -200,7 +206,7 @@ def cmd_import_360giving(args: argparse.Namespace) -> int:
             quarters[name] = parse_quarter(value) if value else None
         except ValueError as exc:
             raise UsageError(f"--{'from' if name == 'first' else 'to'}: {exc}") from exc
-    with warehouse.read_only(args.db) as con:
+    with wh.read() as con:
         ref = read_reference(con)
     directorate = match_directorate(args.directorate, ref.directorates, ref.short_names)
     if directorate is None:
@@ -212,7 +218,7 @@ def cmd_import_360giving(args: argparse.Namespace) -> int:
         if args.partner_types:
             mapping = giving360.read_mapping(read_table(_read_file(args.partner_types), args.partner_types.name))
         result = giving360_io.import_360giving(
-            args.db, directorate=directorate, content=content, file_name=args.file.name, user=_user(args.user),
+            wh, directorate=directorate, content=content, file_name=args.file.name, user=_user(args.user),
             mapping=mapping, first_quarter=quarters["first"], last_quarter=quarters["last"])
     except (giving360.GivingError, ReadError) as exc:
         problems = exc.problems if isinstance(exc, giving360.GivingError) else [str(exc)]
@@ -252,12 +258,12 @@ def cmd_export_360giving(args: argparse.Namespace) -> int:
     import json
 
     from etl import giving360, giving360_io
-    from etl.cli import UsageError, _need_db
+    from etl.cli import UsageError, _warehouse
 
-    _need_db(args.db)
+    wh = _warehouse(args)
     schemas = _schemas(args.schema) if args.schema else None
     try:
-        exported = giving360_io.export_360giving(args.db, funder_id=args.funder_id, funder_name=args.funder_name,
+        exported = giving360_io.export_360giving(wh, funder_id=args.funder_id, funder_name=args.funder_name,
                                                  prefix=args.prefix)
     except giving360_io.MissingFunder as exc:
         raise UsageError(str(exc)) from exc
@@ -285,12 +291,12 @@ def cmd_export_360giving(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from etl import opendata
-    from etl.cli import UsageError, _need_db
+    from etl.cli import UsageError, _warehouse
 
-    _need_db(args.db)
+    wh = _warehouse(args)
     if args.to.exists() and not args.to.is_dir():
         raise UsageError(f"--to: {args.to} is a file, not a folder.")
-    summary = opendata.export(args.db, args.to)
+    summary = opendata.export(wh, args.to)
     for name, rows in summary.rows.items():
         print(f"- {name}: {rows:,} row(s) (.csv and .parquet)")
     print(f"Wrote {len(summary.rows)} tables for {summary.quarters} quarter(s) and datapackage.json to {args.to}.")

@@ -125,14 +125,16 @@ def reference_history(con: Con) -> pd.DataFrame:
 
 
 def archived_file(con: Con, submission_id: int) -> tuple[str, bytes] | None:
-    """(file name, original bytes) of a submission, from the archive."""
+    """(file name, original bytes) of a submission, from the archive folder."""
     row = con.execute("""
-        SELECT s.file_name, f.content
-        FROM submissions AS s
-        JOIN files AS f USING (sha256)
-        WHERE s.submission_id = $id
+        SELECT file_name, sha256
+        FROM submissions
+        WHERE submission_id = $id
     """, {"id": int(submission_id)}).fetchone()
-    return (str(row[0]), bytes(row[1])) if row else None
+    if not row:
+        return None
+    content = warehouse.archived(con, str(row[1]))
+    return None if content is None else (str(row[0]), content)
 
 
 def submission_rows(con: Con, return_type: str, submission_id: int) -> pd.DataFrame:
@@ -201,7 +203,7 @@ def latest_commentary(con: Con, directorate: str, quarter: str) -> dict[str, Any
         SELECT body, user_name, written_at
         FROM commentary
         WHERE directorate = $directorate AND quarter = $quarter
-        ORDER BY written_at DESC, rowid DESC  -- the later insert wins a tie within one second
+        ORDER BY written_at DESC, rowid DESC  -- the later insert wins a tie within one second (DuckLake keeps row ids)
         LIMIT 1
     """, {"directorate": directorate, "quarter": quarter}).fetchone()
     return {"body": row[0], "who": row[1], "when": row[2]} if row else None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from etl import warehouse
 from etl.validate import Problem
 
 Progress = Callable[[str], None]
@@ -76,24 +77,24 @@ def log_submission(
     message: str = "",
 ) -> int:
     """Add one entry to the submissions log; returns its submission_id."""
-    row = con.execute(
+    # max + 1: writes are serialised by the warehouse, and DuckLake has no sequences.
+    sid = warehouse.next_id(con, "submissions", "submission_id")
+    con.execute(
         """
-        INSERT INTO submissions (return_type, directorate, quarter, user_name, received_at,
-            file_name, sha256, row_count, outcome, problem_count, message)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        RETURNING submission_id
+        INSERT INTO submissions (submission_id, return_type, directorate, quarter, user_name,
+            received_at, file_name, sha256, row_count, outcome, problem_count, message)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
-        [return_type, directorate, quarter, user, received_at, file_name, digest, row_count,
+        [sid, return_type, directorate, quarter, user, received_at, file_name, digest, row_count,
          outcome, problem_count, message],
-    ).fetchone()
-    return int(row[0])
+    )
+    return sid
 
 
 def archive(con: duckdb.DuckDBPyConnection, digest: str, content: bytes) -> None:
-    """Keep the file's bytes (once per content)."""
-    con.execute(
-        "INSERT INTO files VALUES (?, ?, ?) ON CONFLICT DO NOTHING", [digest, len(content), content]
-    )
+    """Keep the file's bytes (once per content) in the warehouse's archive folder."""
+    if warehouse.archive(con, content) != digest:
+        raise ValueError("the digest does not match the content")
 
 
 def audit(con: duckdb.DuckDBPyConnection, user: str, action: str, detail: str, at: dt.datetime | None = None) -> None:

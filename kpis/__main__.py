@@ -19,7 +19,7 @@ import numpy as np
 
 from etl.quarters import parse_quarter
 from etl.stdout import result_only_stdout
-from etl.warehouse import WarehouseError, default_db_path, read_only
+from etl.warehouse import WarehouseError, default_db, open_warehouse
 from kpis.engine import BY_CHOICES, kpi_table
 from kpis.methodology import render_markdown
 
@@ -39,11 +39,14 @@ def _parser() -> argparse.ArgumentParser:
         help="print every KPI for one quarter, one row per council, directorate, neighbourhood or ward",
     )
     table.add_argument(
-        "--db", default=str(default_db_path()), help="warehouse file (default: %(default)s)"
+        "--db", default=default_db(),
+        help="warehouse: a file path or ducklake:postgres:<connection string> (default: %(default)s)"
     )
     table.add_argument(
         "--quarter", required=True, type=_quarter, help="financial-year quarter, e.g. 2025-26 Q2"
     )
+    table.add_argument("--data-path", default=None,
+                       help="the warehouse's data folder (default: $LOCALISM_DATA_PATH, else PATH.data)")
     table.add_argument("--by", required=True, choices=BY_CHOICES, help="one row per ...")
     table.add_argument(
         "--format", default="csv", choices=("csv", "json"),
@@ -93,8 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _table(args: argparse.Namespace) -> int:
     try:
-        with read_only(args.db) as con:
-            con.execute("SET enable_progress_bar = false")
+        with open_warehouse(args.db, args.data_path).read() as con:
             table = kpi_table(con, args.quarter, args.by)
     except WarehouseError as exc:
         print(f"error: {exc}", file=sys.stderr)

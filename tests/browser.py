@@ -76,9 +76,10 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running_app(db: str | Path, timeout: float = 60.0, env: dict[str, str] | None = None,
-                script: str = "dashboard/app.py") -> Iterator[str]:
-    """Start `streamlit run` on a free local port against warehouse `db`; yield its base URL."""
-    port = free_port()
+                script: str = "dashboard/app.py", port: int | None = None) -> Iterator[str]:
+    """Start `streamlit run` on a local port (a free one by default) against warehouse `db`;
+    yield its base URL."""
+    port = port or free_port()
     streamlit = Path(sys.executable).with_name("streamlit")
     command = [
         str(streamlit) if streamlit.exists() else shutil.which("streamlit") or "streamlit",

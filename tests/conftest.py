@@ -1,8 +1,15 @@
-"""Shared fixtures: a tiny council (3 wards, 2 directorates) in a temporary warehouse file."""
+"""Shared fixtures: a tiny council (3 wards, 2 directorates) in a temporary warehouse file, and
+fresh warehouses on either backend (embedded file, or DuckLake on the local PostgreSQL)."""
 
 from __future__ import annotations
 
+import itertools
+import os
+import shutil
+import subprocess
 import sys
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -42,16 +49,19 @@ def load_reference(db: Path, **kwargs: object):
 
 
 def submit_return(db: Path, **kwargs: object):
-    """Store one return in the warehouse at `db` in its own write (etl.load), without roles."""
+    """Store one return in the warehouse at `db` in its own write (etl.load), without roles:
+    validated first on the latest snapshot, then stored, as the CLI and the app do."""
     from etl import warehouse
-    from etl.load import store_return
+    from etl.load import precheck, store_return
 
+    keys = ("return_type", "directorate", "quarter", "content", "file_name")
+    checked = precheck(db, **{k: kwargs[k] for k in keys if k in kwargs})
     with warehouse.write(db) as con:
-        return store_return(con, **kwargs)
+        return store_return(con, prechecked=checked, **kwargs)
 
 
-def make_council(db: Path) -> Path:
-    """Create a warehouse at `db` with the tiny council's reference data."""
+def make_council(db):
+    """Create a warehouse at `db` (a path or a Warehouse) with the tiny council's reference data."""
     from etl import warehouse
 
     warehouse.init(db)
@@ -88,3 +98,126 @@ def shared_reference() -> Path:
     if not SHARED_REFERENCE.is_dir():
         pytest.skip("../shared/reference is not present on this machine")
     return SHARED_REFERENCE
+
+
+# ---------------------------------------------------------------------------------------------
+# Backends: the embedded warehouse and a shared one (DuckLake + the machine's PostgreSQL)
+
+PG_CONNINFO = os.environ.get("LOCALISM_TEST_PG", "host=127.0.0.1 port=5432 user=postgres")
+PG_PREFIX = "localism_test_"
+_RUN = uuid.uuid4().hex[:8]
+_PG_SEQ = itertools.count(1)
+BACKENDS = ("embedded", "postgres")
+
+
+def _psql(sql: str) -> subprocess.CompletedProcess[str]:
+    parts = dict(p.split("=", 1) for p in PG_CONNINFO.split())
+    return subprocess.run(
+        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", parts.get("host", "127.0.0.1"),
+         "-p", parts.get("port", "5432"), "-U", parts.get("user", "postgres"), "-d", "postgres", "-c", sql],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "PGCONNECT_TIMEOUT": "5"},
+    )
+
+
+_PG_STATE: list[str] = []
+
+
+def postgres_or_skip() -> None:
+    """Skip (fail on CI) unless the PostgreSQL server for the shared-warehouse tests answers."""
+    if not _PG_STATE:
+        if shutil.which("psql") is None:
+            _PG_STATE.append("psql is not installed")
+        else:
+            done = _psql("SELECT 1")
+            _PG_STATE.append("" if done.returncode == 0 else (done.stderr.strip().splitlines() or ["no answer"])[-1])
+    if _PG_STATE[0]:
+        message = (f"PostgreSQL not reachable at {PG_CONNINFO} ({_PG_STATE[0]}): "
+                   "the shared-warehouse (DuckLake + PostgreSQL) tests are skipped")
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message.replace("are skipped", "must run on CI (.ci/run starts PostgreSQL)"))
+        pytest.skip(message)
+
+
+def new_pg_database() -> str:
+    """A fresh, empty PostgreSQL database for one test (dropped when the session ends)."""
+    postgres_or_skip()
+    name = f"{PG_PREFIX}{_RUN}_{next(_PG_SEQ)}"
+    done = _psql(f'CREATE DATABASE "{name}"')
+    assert done.returncode == 0, done.stderr
+    return f"{PG_CONNINFO} dbname={name}"
+
+
+def drop_pg_databases() -> None:
+    """Drop every database this test run made."""
+    if not _PG_STATE or _PG_STATE[0]:
+        return
+    for n in range(1, next(_PG_SEQ)):
+        _psql(f'DROP DATABASE IF EXISTS "{PG_PREFIX}{_RUN}_{n}" WITH (FORCE)')
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    drop_pg_databases()
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a test warehouse lives: the `--db` value and its data folder."""
+
+    backend: str
+    db: str
+    data_path: str | None
+
+    def open(self):
+        from etl import warehouse
+
+        return warehouse.open_warehouse(self.db, self.data_path)
+
+    def cli_args(self) -> list[str]:
+        return ["--db", self.db] + (["--data-path", self.data_path] if self.data_path else [])
+
+    def env(self) -> dict[str, str]:
+        env = {**os.environ, "LOCALISM_DB": self.db}
+        if self.data_path:
+            env["LOCALISM_DATA_PATH"] = self.data_path
+        else:
+            env.pop("LOCALISM_DATA_PATH", None)
+        return env
+
+
+def new_place(backend: str, folder: Path, name: str = "wh") -> Place:
+    """A place for a new, empty warehouse on `backend` (nothing created yet)."""
+    if backend == "embedded":
+        return Place(backend, str(folder / f"{name}.duckdb"), None)
+    conninfo = new_pg_database()
+    return Place(backend, "ducklake:postgres:" + conninfo, str(folder / f"{name}-data"))
+
+
+@pytest.fixture(params=BACKENDS)
+def place(request: pytest.FixtureRequest, tmp_path: Path) -> Place:
+    """An empty place for a warehouse, once per backend."""
+    return new_place(request.param, tmp_path)
+
+
+@pytest.fixture
+def any_council(place: Place):
+    """The tiny council on each backend (the Warehouse)."""
+    return make_council(place.open())
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # The KPI tests build their warehouses through tests/conftest_kpis.py: run each on both backends.
+    if "kpi_backend" in metafunc.fixturenames:
+        metafunc.parametrize("kpi_backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture
+def kpi_backend(request: pytest.FixtureRequest, tmp_path: Path):
+    """Makes conftest_kpis.Warehouse() build on this backend for the test."""
+    from tests import conftest_kpis
+
+    folder = tmp_path / "kpi"
+    folder.mkdir()
+    counter = itertools.count(1)
+    conftest_kpis.NEW_PLACE = lambda: new_place(request.param, folder, f"k{next(counter)}")
+    yield request.param
+    conftest_kpis.NEW_PLACE = None

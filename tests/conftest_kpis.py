@@ -6,12 +6,13 @@ Imported by tests/test_kpi*.py (`from conftest_kpis import ...`); pytest puts te
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import duckdb
 
 from etl.contract import DEMOGRAPHIC_COLUMNS, POPULATION_COLUMNS
-from etl.warehouse import create_schema
+from etl.warehouse import create_schema, next_id
 from kpis import facts
 
 # The rows each table needs beyond what a test says (demographics and populations default to 0).
@@ -53,14 +54,53 @@ _DEFAULTS = {
 }
 
 
+# Set by the `kpi_backend` fixture (tests/conftest.py): a factory of empty places on the backend
+# under test. Unset, a Warehouse() is a plain in-memory DuckDB with the same schema.
+NEW_PLACE: Callable[[], Any] | None = None
+
+
 class Warehouse:
-    """An in-memory warehouse that tests fill with reference rows and submissions."""
+    """A warehouse that tests fill with reference rows and submissions.
+
+    `Warehouse()` builds on the backend under test (embedded or DuckLake on PostgreSQL): rows
+    are added in one write transaction, committed when a test first reads `con` (a cursor on the
+    committed snapshot, as the app reads). `Warehouse(con)` writes through a connection given.
+    """
 
     def __init__(self, con: duckdb.DuckDBPyConnection | None = None):
-        self.con = con or duckdb.connect(":memory:")
-        if con is None:
-            create_schema(self.con)
+        self._wh: Any = None
+        self._write_ctx: Any = None
+        self._read_ctx: Any = None
+        if con is not None:
+            self._con = con
+        elif NEW_PLACE is None:
+            self._con = duckdb.connect(":memory:")
+            create_schema(self._con)
+        else:
+            self._wh = NEW_PLACE().open()
+            self._wh.init()
         self._clock = dt.datetime(2025, 4, 1, 9, 0)
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The connection the KPI functions read (pending rows committed first)."""
+        if self._wh is None:
+            return self._con
+        if self._write_ctx is not None:
+            ctx, self._write_ctx = self._write_ctx, None
+            ctx.__exit__(None, None, None)
+        if self._read_ctx is None:
+            self._read_ctx = self._wh.read()
+            self._reader = self._read_ctx.__enter__()
+        return self._reader
+
+    def _w(self) -> duckdb.DuckDBPyConnection:
+        if self._wh is None:
+            return self._con
+        if self._write_ctx is None:
+            self._write_ctx = self._wh.write()
+            self._writer = self._write_ctx.__enter__()
+        return self._writer
 
     # Reference data ---------------------------------------------------------------------------
 
@@ -73,17 +113,17 @@ class Warehouse:
             ["ward_code", "ward_name", "neighbourhood", "population_total", *POPULATION_COLUMNS,
              "imd_decile"]
         )  # fmt: skip
-        self.con.execute(
+        self._w().execute(
             f"INSERT INTO wards ({cols}) VALUES ({placeholders})",  # noqa: S608 (test helper)
             [code, name, neighbourhood, population, *values, imd_decile],
         )
 
     def directorate(self, name: str, short_name: str | None = None) -> None:
-        self.con.execute("INSERT INTO directorates VALUES (?, ?)", [name, short_name])
+        self._w().execute("INSERT INTO directorates VALUES (?, ?)", [name, short_name])
 
     def target(self, kpi: str, target: float, direction: str = "higher_is_better",
                directorate: str | None = None, financial_year: str = "2025-26") -> None:  # fmt: skip
-        self.con.execute(
+        self._w().execute(
             "INSERT INTO targets VALUES (?, ?, ?, ?, ?)",
             [kpi, directorate, financial_year, target, direction],
         )
@@ -94,11 +134,13 @@ class Warehouse:
                rows: list[dict[str, Any]], outcome: str = "accepted") -> int:  # fmt: skip
         """Store one submission with its rows; an accepted one supersedes the current one."""
         self._clock += dt.timedelta(minutes=1)
-        sid = self.con.execute(
-            "INSERT INTO submissions (return_type, directorate, quarter, user_name, received_at,"
-            " file_name, sha256, row_count, outcome) VALUES (?, ?, ?, 'tester', ?, 'f.csv', ?, ?, ?)"
-            " RETURNING submission_id",
+        sid = next_id(self._w(), "submissions", "submission_id")
+        self._w().execute(
+            "INSERT INTO submissions (submission_id, return_type, directorate, quarter, user_name,"
+            " received_at, file_name, sha256, row_count, outcome)"
+            " VALUES (?, ?, ?, ?, 'tester', ?, 'f.csv', ?, ?, ?)",
             [
+                sid,
                 return_type,
                 directorate,
                 quarter,
@@ -107,15 +149,15 @@ class Warehouse:
                 len(rows),
                 outcome,
             ],
-        ).fetchone()[0]
+        )
         superseded = []
         if outcome == "accepted":
-            superseded = [r[0] for r in self.con.execute(
+            superseded = [r[0] for r in self._w().execute(
                 "SELECT submission_id FROM current_submissions WHERE return_type = ?"
                 " AND directorate = ? AND quarter = ? AND submission_id <> ?",
                 [return_type, directorate, quarter, sid],
             ).fetchall()]  # fmt: skip
-            self.con.execute(
+            self._w().execute(
                 "UPDATE submissions SET superseded_by = ? WHERE return_type = ? AND directorate = ?"
                 " AND quarter = ? AND outcome = 'accepted' AND superseded_by IS NULL"
                 " AND submission_id <> ?",
@@ -127,13 +169,13 @@ class Warehouse:
                 full = {**_DEFAULTS[return_type], **row}
                 names = ["submission_id", "line_no", "directorate", "quarter", *columns]
                 values = [sid, line_no, directorate, quarter, *(full[c] for c in columns)]
-                self.con.execute(
+                self._w().execute(
                     f"INSERT INTO {return_type}_rows ({', '.join(names)})"  # noqa: S608
                     f" VALUES ({', '.join('?' * len(values))})",
                     values,
                 )
         if outcome == "accepted":  # the facts are stored with the rows, as etl.load does
-            facts.store(self.con, return_type, sid, superseded)
+            facts.store(self._w(), return_type, sid, superseded)
         return sid
 
     def budget(self, directorate: str, quarter: str, *rows: dict[str, Any]) -> int:

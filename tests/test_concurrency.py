@@ -1,4 +1,5 @@
-"""A reader process (as the app) and writer processes (as `python -m etl load`) at the same time."""
+"""A reader process (as the app) and writer processes (as `python -m etl load`) at the same time,
+on each backend (the embedded warehouse and the shared DuckLake + PostgreSQL one)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ import textwrap
 import time
 from pathlib import Path
 
-from tests.conftest import BUDGET_HEADER, ROOT
+from tests.conftest import BUDGET_HEADER, ROOT, Place, make_council, submit_return
 
 READER = textwrap.dedent(
     """
     import json, os, sys, time
     from etl.warehouse import Reader
     reader = Reader(sys.argv[1])
-    seen, errors, deadline = [], [], time.monotonic() + 120
+    seen, errors, deadline = [], [], time.monotonic() + 900
     stopping = False
     while time.monotonic() < deadline and not stopping:
         stopping = os.path.exists(sys.argv[2])  # one last read after the writers finished
@@ -27,7 +28,7 @@ READER = textwrap.dedent(
             seen.append([int(n), float(total)])
         except Exception as exc:
             errors.append(repr(exc))
-        time.sleep(0.005)
+        time.sleep(0.05)  # about twenty reads a second, as a busy app would make
     print(json.dumps({"seen": seen, "errors": errors}))
     """
 )
@@ -38,7 +39,8 @@ def _budget(quarter: str, lines: int) -> bytes:
     return (BUDGET_HEADER + body).encode()
 
 
-def test_app_keeps_reading_while_loads_run_from_a_shell(council: Path, tmp_path: Path):
+def test_app_keeps_reading_while_loads_run_from_a_shell(place: Place, tmp_path: Path):
+    make_council(place.open())
     quarters = ["2024-25 Q1", "2024-25 Q2", "2024-25 Q3", "2024-25 Q4", "2025-26 Q1", "2025-26 Q2"]
     files = []
     for i, q in enumerate(quarters):
@@ -46,19 +48,20 @@ def test_app_keeps_reading_while_loads_run_from_a_shell(council: Path, tmp_path:
         f.write_bytes(_budget(q, 10))
         files.append((q, f))
     stop = tmp_path / "stop"
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(council), str(stop)], cwd=ROOT,
+    reader = subprocess.Popen([sys.executable, "-c", READER, place.db, str(stop)], cwd=ROOT, env=place.env(),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.5)  # the reader holds the warehouse open before the first load starts
     # Two shells loading at once, three files each: writers queue on the lock, none fails.
     writers = []
     for chunk in (files[0::2], files[1::2]):
         script = " && ".join(
-            f"{sys.executable} -m etl load --db {council} --return budget --directorate ADH --quarter '{q}' {f}"
+            f"{sys.executable} -m etl load --return budget --directorate ADH --quarter '{q}' {f}"
             for q, f in chunk
         )
-        writers.append(subprocess.Popen(["bash", "-c", script], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        writers.append(subprocess.Popen(["bash", "-c", script], cwd=ROOT, env=place.env(),
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     for w in writers:
-        out, err = w.communicate(timeout=120)
+        out, err = w.communicate(timeout=600)
         assert w.returncode == 0, out + err
     stop.touch()
     out, err = reader.communicate(timeout=60)
@@ -70,3 +73,54 @@ def test_app_keeps_reading_while_loads_run_from_a_shell(council: Path, tmp_path:
     assert set(counts) <= {0, 10, 20, 30, 40, 50, 60}  # never a half-stored file
     assert all(total == n * 100 for n, total in result["seen"])
     assert counts[-1] == 60 and len(set(counts)) >= 3  # it saw the loads land while running
+
+
+KILLED_WRITER = textwrap.dedent(
+    """
+    import sys, time
+    from etl.warehouse import Warehouse
+    from tests.conftest import submit_return
+    def hang(con):
+        # Rows, log entry and supersede mark are written (uncommitted) by now.
+        assert con.execute("SELECT count(*) FROM budget_rows").fetchone()[0] > 0
+        print("inside", flush=True)
+        time.sleep(600)
+    submit_return(Warehouse(sys.argv[1], sys.argv[3] or None), return_type="budget", directorate="Adults and Health",
+                  quarter="2025-26 Q1", content=open(sys.argv[2], "rb").read(), file_name="b.csv",
+                  user="killed", before_commit=hang)
+    """
+)
+
+
+def test_a_writer_killed_in_the_middle_of_a_load_leaves_nothing_and_blocks_no_one(place: Place, tmp_path: Path):
+    from etl import warehouse
+
+    council = make_council(place.open())
+    first = submit_return(council, return_type="budget", directorate="Adults and Health", quarter="2025-26 Q1",
+                          content=_budget("2025-26 Q1", 3), file_name="a.csv", user="first")
+    assert first.status == "accepted"
+    with warehouse.read_only(council) as con:
+        before = {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr)  # noqa: S608
+                  for t in warehouse.table_names(con)}
+    version = warehouse.file_version(council)
+    f = tmp_path / "b.csv"
+    f.write_bytes(_budget("2025-26 Q1", 7))
+    writer = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, place.db, str(f), place.data_path or ""], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "inside", writer.stderr.read()
+    finally:
+        writer.kill()  # SIGKILL: no cleanup code runs
+        writer.wait(timeout=30)
+    with warehouse.read_only(council) as con:
+        after = {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr)  # noqa: S608
+                 for t in warehouse.table_names(con)}
+    assert after == before and warehouse.file_version(council) == version
+    # The lock died with the writer: the next load goes straight through and supersedes the first.
+    started = time.monotonic()
+    again = submit_return(council, return_type="budget", directorate="Adults and Health", quarter="2025-26 Q1",
+                          content=_budget("2025-26 Q1", 7), file_name="b.csv", user="next")
+    assert again.status == "accepted" and again.superseded == first.submission_id
+    assert time.monotonic() - started < 60
+    with warehouse.read_only(council) as con:
+        assert con.execute("SELECT count(*), sum(total_budget_gbp) FROM budget").fetchone() == (7, 700)

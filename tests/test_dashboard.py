@@ -7,7 +7,6 @@ the browser tests.
 from __future__ import annotations
 
 import io
-import shutil
 from pathlib import Path
 
 import openpyxl
@@ -157,11 +156,12 @@ def test_directorate_page_from_url(warehouse_env: Path) -> None:
 
 def test_new_load_shows_without_restart(demo_db: Path, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """A write from another process swaps the file: the next run shows it (reader.version key)."""
+    """A write commits a new snapshot: the next run shows it (the reader.version cache key)."""
+    from etl import warehouse
     from etl.access import Actor, add_commentary_as
 
     db = tmp_path / "fresh.duckdb"
-    shutil.copyfile(demo_db, db)
+    warehouse.migrate(demo_db, db)  # a copy of the demo, made the product's way
     monkeypatch.setenv("LOCALISM_DB", str(db))
     at = _app(directorate="Place and Economy", quarter="2025-26 Q4").run()
     at.switch_page("views/directorates.py").run()

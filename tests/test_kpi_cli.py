@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from etl.contract import DIMENSIONS, KPI_NAMES
-from etl.warehouse import read_only, write
+from etl.warehouse import init, read_only, write
 from tests.conftest_kpis import Q1, Q, Warehouse, build_example
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -220,7 +220,8 @@ def assert_same(actual: list[dict], expected: list[dict]) -> None:
 @pytest.fixture(scope="module")
 def example_db(tmp_path_factory) -> Path:
     db = tmp_path_factory.mktemp("kpis") / "example.duckdb"
-    with write(db, create=True) as con:
+    init(db)
+    with write(db) as con:
         build_example(Warehouse(con))
     return db
 

@@ -24,6 +24,8 @@ import pytest
 import kpis
 from tests.conftest_kpis import Warehouse
 
+pytestmark = pytest.mark.usefixtures("kpi_backend")  # every test on both backends
+
 Q1, Q2 = "2025-26 Q1", "2025-26 Q2"
 WARDS = {f"W{i}": f"E0500000{i}" for i in range(1, 9)}
 POPULATION = {"W1": 1000, "W2": 3000, "W3": 6000, "W4": 1000, "W5": 1000, "W6": 1000,

@@ -24,6 +24,8 @@ from kpis.completeness import (
 )
 from tests.conftest_kpis import ASC, CHILDREN, PLACE, Q1, W1, W2, Q, Warehouse, build_example
 
+pytestmark = pytest.mark.usefixtures("kpi_backend")  # every test on both backends
+
 
 @pytest.fixture
 def con():

@@ -26,6 +26,8 @@ from kpis import Scope
 from kpis.engine import load_sql
 from tests.conftest_kpis import Warehouse
 
+pytestmark = pytest.mark.usefixtures("kpi_backend")  # every test on both backends
+
 Q = "2025-26 Q2"
 W1, W2 = "E05000001", "E05000002"
 

@@ -16,6 +16,8 @@ from kpis import methodology as m
 from kpis import rag
 from tests.conftest_kpis import ASC, CHILDREN, PLACE, Q, build_example
 
+pytestmark = pytest.mark.usefixtures("kpi_backend")  # every test on both backends
+
 
 @pytest.mark.parametrize(
     ("value", "target", "direction", "status"),

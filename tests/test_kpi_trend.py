@@ -29,6 +29,8 @@ from etl.quarters import (
 from kpis import Scope
 from tests.conftest_kpis import Warehouse
 
+pytestmark = pytest.mark.usefixtures("kpi_backend")  # every test on both backends
+
 W1 = "E05000001"
 BUDGET = {
     "2024-25 Q1": (100, 10),

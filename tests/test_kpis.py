@@ -36,6 +36,8 @@ from tests.conftest_kpis import (
     build_example,
 )  # fmt: skip
 
+pytestmark = pytest.mark.usefixtures("kpi_backend")  # every test on both backends
+
 
 @pytest.fixture
 def con() -> duckdb.DuckDBPyConnection:

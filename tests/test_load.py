@@ -34,7 +34,12 @@ def test_accepted_file_is_stored_with_its_log_entry_and_bytes(council):
         ("Grants", "E05000001", 1000, 500), ("Central", None, 2000, 0)]
     log = rows(council, "SELECT user_name, file_name, sha256, row_count, outcome FROM submissions WHERE submission_id = ?", [out.submission_id])
     assert log == [("Jo Lead", "budget.csv", hashlib.sha256(GOOD).hexdigest(), 2, "accepted")]
-    assert rows(council, "SELECT content FROM files WHERE sha256 = ?", [hashlib.sha256(GOOD).hexdigest()])[0][0] == GOOD
+    digest = hashlib.sha256(GOOD).hexdigest()
+    assert rows(council, "SELECT size_bytes FROM files WHERE sha256 = ?", [digest]) == [(len(GOOD),)]
+    # The bytes live in the archive folder, content-addressed, not in a table that queries scan.
+    wh = warehouse.open_warehouse(council)
+    assert wh.archived(digest) == GOOD
+    assert (wh.data_path / "archive" / digest[:2] / digest).read_bytes() == GOOD
 
 
 def test_rejected_file_stores_no_rows_but_is_logged_and_archived(council):
@@ -70,9 +75,15 @@ def test_resending_an_older_superseded_file_reinstates_it(council):
     assert rows(council, "SELECT sum(devolved_gbp) FROM budget") == [(500,)]
 
 
+def snapshot_of_every_table(db: Path) -> dict[str, list[tuple]]:
+    with warehouse.read_only(db) as con:
+        return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr)  # noqa: S608
+                for t in warehouse.table_names(con)}
+
+
 def test_a_failure_in_the_middle_of_a_load_leaves_the_warehouse_exactly_as_before(council):
     submit(council, GOOD)
-    before = council.read_bytes()
+    before, version = snapshot_of_every_table(council), warehouse.file_version(council)
 
     def explode(con):
         # rows are written and the older submission marked superseded by now
@@ -82,9 +93,11 @@ def test_a_failure_in_the_middle_of_a_load_leaves_the_warehouse_exactly_as_befor
     with pytest.raises(RuntimeError, match="disk on fire"):
         submit_return(council, return_type="budget", directorate="Adults and Health", quarter=Q,
                       content=BETTER, file_name="b.csv", user="x", before_commit=explode)
-    assert council.read_bytes() == before
+    assert warehouse.file_version(council) == version  # no commit happened
+    assert snapshot_of_every_table(council) == before  # every table exactly as before
     assert rows(council, "SELECT sum(devolved_gbp) FROM budget") == [(500,)]
-    assert [p.name for p in council.parent.iterdir() if ".tmp-" in p.name] == []
+    # The next write goes through: the failed one left no lock or transaction behind.
+    assert submit(council, BETTER).status == "accepted"
 
 
 def test_unreadable_file_is_rejected_with_a_message(council):
