@@ -44,7 +44,7 @@ REFERENCE = {"directorates": DIRECTORATES_CSV, "wards": WARDS_CSV, "targets": TA
 
 
 def budget_csv(lines: int, seed: int) -> bytes:
-    body = "".join(f"ADH,{Q},Line {seed}-{i},Ashby,{1000 + i},{i % 100},community_grants\n" for i in range(lines))
+    body = "".join(f"ADH,{Q},Line {seed}-{i},Ashby,{1000 + i},{1 + i % 100},community_grants\n" for i in range(lines))
     return (BUDGET_HEADER + body).encode()
 
 
@@ -168,11 +168,11 @@ READER = textwrap.dedent("""
         try:
             if kind == "ducklake":
                 with wh.read() as cur:
-                    n = cur.execute("SELECT count(*) FROM budget").fetchone()[0]
+                    n = cur.execute("SELECT count(*) FROM budget_rows").fetchone()[0]
             else:
                 con = duckdb.connect(":memory:")
                 con.execute("ATTACH '" + target + "' AS w (READ_ONLY)")
-                n = con.execute("SELECT count(*) FROM w.budget").fetchone()[0]
+                n = con.execute("SELECT count(*) FROM w.budget_rows").fetchone()[0]
                 con.close()
             ok += 1
             seen.add(n)
@@ -201,13 +201,17 @@ def measure(name: str, design: Callable, history: tuple[int, int], root: Path) -
     reader = subprocess.Popen([sys.executable, "-c", READER, kind, path, str(stop)],
                               stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent)
     time.sleep(3)
+    failed = 0
     for i in range(10):
-        write(budget_csv(100, 100 + i), 100 + i)
+        try:
+            write(budget_csv(100, 100 + i), 100 + i)
+        except duckdb.Error:  # in-place: the reader holds the file, so the writer cannot open it
+            failed += 1
     stop.touch()
     seen = json.loads(reader.communicate(timeout=120)[0])
     return {"design": name, "history": f"{history[0]:,} returns x {history[1]:,} rows",
             "build_s": round(built, 1), "write_median_s": round(statistics.median(times), 3),
-            "write_max_s": round(max(times), 3), **seen}
+            "write_max_s": round(max(times), 3), "writes_failed_during_reads": failed, **seen}
 
 
 def main() -> None:
@@ -226,11 +230,13 @@ def main() -> None:
                 row = measure(f"{name}-{size}", design, history, root)
                 rows.append(row)
                 print(json.dumps(row), flush=True)
-    table = ["| design | history | write p50 (s) | write max (s) | reader reads | reader errors | reader worst (s) |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    table = ["| design | history | write p50 (s) | write max (s) | writes failed while read (of 10) "
+             "| reads | read errors | slowest read (s) | counts seen |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
-        table.append(f"| {r['design']} | {r['history']} | {r['write_median_s']} | {r['write_max_s']} | {r['ok']} | "
-                     f"{r['errors']} | {r['worst_s']:.2f} |")
+        table.append(f"| {r['design']} | {r['history']} | {r['write_median_s']} | {r['write_max_s']} | "
+                     f"{r['writes_failed_during_reads']} | {r['ok']} | {r['errors']} | {r['worst_s']:.2f} | "
+                     f"{r['distinct_counts']} |")
     print()
     print("\n".join(table))
     if args.write:
@@ -260,7 +266,13 @@ def write_section(table: list[str], args: argparse.Namespace) -> None:
         "",
         *table,
         "",
-        "Chosen for the embedded default: DuckLake with a SQLite catalog (see `etl/warehouse.py`).",
+        "Chosen for the embedded default: DuckLake with a SQLite catalog (see `etl/warehouse.py`). "
+        "A DuckDB file written in place is cheapest to write, but while any process holds it no "
+        "other can open it: the reader's queries failed and a write failed while the reader held the "
+        "file. Build-and-swap copies the whole file on every write (at national scale, 1.9-3.5 GB, "
+        "a 100-row return took 9.2 s against 2.8 s into the demo). DuckLake writes cost the change "
+        "(big no slower than small) and readers keep serving with no error. On a loaded machine the "
+        "seconds are inflated; compare within one run.",
         END,
     ])
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
