@@ -21,6 +21,7 @@ import argparse
 import datetime as dt
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -255,7 +256,9 @@ def pct(times: list[float], p: float) -> float:
     return float(np.percentile(np.array(times) * 1000, p))
 
 
-def kpi_queries(db: Path, runs: int, pandas_runs: int, budget_s: float) -> tuple[list[dict[str, Any]], float]:
+def kpi_queries(
+    db: Path, runs: int, pandas_runs: int, budget_s: float, skip_pandas_trends: bool = False
+) -> tuple[list[dict[str, Any]], float]:
     out = []
     with warehouse.read_only(db) as con:
         con.execute("SET enable_progress_bar = false")
@@ -263,6 +266,8 @@ def kpi_queries(db: Path, runs: int, pandas_runs: int, budget_s: float) -> tuple
         rows = pandas_kpis.load(con)
         load_s = time.perf_counter() - t0
         for page, name, sql_fn, pd_fn in cases(con, rows):
+            if skip_pandas_trends and "all" in name and "kpi_trend" in name:
+                pd_fn = None  # one pandas run of a many-window trend takes minutes at this scale
             sql = timed(sql_fn, runs)
             # pandas: no warm-up, and runs stop once --pandas-budget seconds are spent on a call
             # (a national trend in pandas takes minutes a run); the number of runs is reported
@@ -348,6 +353,8 @@ def main() -> None:
     parser.add_argument("--pandas-budget", type=float, default=60.0,
                         help="seconds of pandas runs per call before stopping early")
     parser.add_argument("--write-runs", type=int, default=5)
+    parser.add_argument("--skip-pandas-trends", action="store_true",
+                        help="no pandas baseline for the all-quarters trends (minutes per run)")
     parser.add_argument("--ingest-rows", type=int, default=1_000_000)
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--skip-write", action="store_true")
@@ -363,7 +370,8 @@ def main() -> None:
     print("warehouse: " + ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v:.2f}"
                                     for k, v in summary.items()), flush=True)
     print("KPI queries:", flush=True)
-    kpi, load_s = kpi_queries(db, args.runs, args.pandas_runs, args.pandas_budget)
+    kpi, load_s = kpi_queries(db, args.runs, args.pandas_runs, args.pandas_budget,
+                              args.skip_pandas_trends)
     ingest_rows, writes = [], {}
     with tempfile.TemporaryDirectory(dir=national.BENCH_DIR) as tmp:
         work = Path(tmp)
@@ -385,7 +393,12 @@ def main() -> None:
     notes_path = ROOT / args.notes
     notes = [notes_path.read_text(encoding="utf-8")] if notes_path.exists() else []
     text = markdown(info, summary, args.scale, kpi, load_s, ingest_rows, writes, notes)
-    (ROOT / args.out).write_text(text, encoding="utf-8")
+    out = ROOT / args.out
+    # Sections other benchmarks write between <!-- name:start --> and <!-- name:end --> are kept.
+    old = out.read_text(encoding="utf-8") if out.exists() else ""
+    blocks = [m.group(0) for m in re.finditer(r"<!-- ([\w-]+):start -->.*?<!-- \1:end -->", old,
+                                              flags=re.DOTALL)]
+    out.write_text(text.rstrip() + "".join("\n\n" + b for b in blocks) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
 
 
