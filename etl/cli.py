@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+import duckdb
+
 from etl import contract as c
 from etl import opendata_cli, warehouse
 from etl.load import precheck, store_return
@@ -336,6 +338,15 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     except FileRefused as exc:
         print(f"Rejected: {exc}", file=sys.stderr)
+        return 1
+    except duckdb.Error as exc:  # DuckDB could not write (a full disk): the old file is untouched
+        print(f"error: cannot write the warehouse: {str(exc).splitlines()[0]}. Nothing was stored; "
+              "the warehouse is as it was.", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a full disk or a read-only folder: the old warehouse is untouched
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"error: cannot write the warehouse: {exc.strerror or exc}{where}. Nothing was stored; "
+              "the warehouse is as it was.", file=sys.stderr)
         return 1
     except warehouse.WarehouseError as exc:
         print(f"error: {exc}", file=sys.stderr)
