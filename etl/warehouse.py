@@ -820,6 +820,7 @@ class Warehouse:
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, target)
+            _fsync_dir(target.parent)  # the rename survives a power cut only once its folder is synced
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
@@ -849,6 +850,14 @@ class Warehouse:
 
 
 _OWNERS: dict[int, tuple[Warehouse, bool]] = {}
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def archive(con: duckdb.DuckDBPyConnection, content: bytes) -> str:
