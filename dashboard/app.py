@@ -22,30 +22,51 @@ PAGES = Path(__file__).resolve().parent / "views"  # not pages/: Streamlit would
 
 st.set_page_config(
     page_title="Localism dashboard",
-    page_icon=":material/groups:",
+    page_icon="🏘️",  # an emoji favicon is drawn in the browser; a :material: icon is fetched from a font host
     layout="wide",
     initial_sidebar_state="expanded",
 )
 
+# Streamlit's own sectioned sidebar navigation puts the section headings inside its <ul> (axe:
+# list, listitem), so the router hides it and draws the navigation from st.page_link instead: a
+# heading per section, a link per page. Each page names the roles that may use it (() = everyone).
+ANYONE: tuple[str, ...] = ()
+SIGNED_IN = ("viewer", "lead", "admin")
+SECTIONS: tuple[tuple[str, tuple[tuple[st.Page, tuple[str, ...]], ...]], ...] = (
+    ("Council", (
+        (st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:", default=True), ANYONE),
+        (st.Page(PAGES / "directorates.py", title="Directorates", icon=":material/corporate_fare:"), ANYONE),
+        (st.Page(PAGES / "neighbourhoods.py", title="Neighbourhoods and wards", icon=":material/map:"), ANYONE),
+        (st.Page(PAGES / "methods.py", title="Data and methods", icon=":material/menu_book:"), ANYONE),
+    )),
+    ("Returns", (
+        (st.Page(PAGES / "submit.py", title="Submit a return", icon=":material/upload_file:"), ("lead", "admin")),
+        (st.Page(PAGES / "history.py", title="Submission history", icon=":material/history:"), SIGNED_IN),
+    )),
+    ("Administration", (
+        (st.Page(PAGES / "admin.py", title="Administration", icon=":material/admin_panel_settings:"), ("admin",)),
+    )),
+)
+# Every page stays routable (a shared link to a page the reader may not use says why and offers
+# sign-in); the sidebar lists only the pages the signed-in reader may use.
+page = st.navigation([p for _, pages in SECTIONS for p, _ in pages], position="hidden")
 
-navigation = {
-    "Council": [
-        st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
-        st.Page(PAGES / "directorates.py", title="Directorates", icon=":material/corporate_fare:"),
-        st.Page(PAGES / "neighbourhoods.py", title="Neighbourhoods and wards",
-                icon=":material/map:"),
-        st.Page(PAGES / "methods.py", title="Data and methods", icon=":material/menu_book:"),
-    ],
-    "Directorate leads": [
-        st.Page(PAGES / "submit.py", title="Submit a return", icon=":material/upload_file:"),
-        st.Page(PAGES / "history.py", title="Submission history", icon=":material/history:"),
-    ],
-    "Administration": [
-        st.Page(PAGES / "admin.py", title="Administration", icon=":material/admin_panel_settings:"),
-    ],
-}
-page = st.navigation(navigation)
 
+def render_navigation(role: str | None) -> None:
+    with st.sidebar:
+        for section, pages in SECTIONS:
+            usable = [p for p, roles in pages if not roles or role in roles]
+            if not usable:
+                continue
+            st.markdown(f"**{section}**")
+            for p in usable:
+                st.page_link(p, label=p.title, icon=p.icon)
+        if role is None:
+            st.markdown("Sign in to send returns or to see the submission history.")
+
+
+actor = auth.current_user()
+render_navigation(actor.role if actor else None)
 auth.render_sidebar()
 # Whether reading needs sign-in is the council's setting (LOCALISM_REQUIRE_SIGNIN); submitting and
 # administration always need it, and their pages check the role themselves.

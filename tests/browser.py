@@ -202,35 +202,3 @@ def summarise(violations: list[dict[str, Any]]) -> str:
         targets = [", ".join(n.get("target", [])) for n in v.get("nodes", [])[:4]]
         lines.append(f"{v['id']} ({v['impact']}): {v['help']} -> {targets}")
     return "\n".join(lines)
-
-
-# Parts of the page that Streamlit itself draws, with why their axe findings are not the app's.
-# Listed in README.md's Accessibility section; the app's own content is checked with these left out.
-STREAMLIT_OWNED: dict[str, str] = {
-    '[data-testid="stSidebarNav"]': (
-        "Streamlit 1.67's sidebar navigation puts section headings directly inside its <ul> "
-        "(axe: list, listitem). The markup is Streamlit's; the app only names the sections."
-    ),
-}
-
-
-def app_violations(page: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(serious/critical violations in the app's own content, those inside Streamlit's chrome)."""
-    if not AXE.exists():
-        pytest.skip(f"axe-core is not installed ({AXE}); run `make browser-deps`")
-    page.add_script_tag(path=str(AXE))
-    owned = list(STREAMLIT_OWNED)
-    own = page.evaluate(
-        """async (owned) => (await axe.run({exclude: owned.map(s => [s])},
-                                           {resultTypes: ['violations']})).violations""",
-        owned,
-    )
-    present = [s for s in owned if page.locator(s).count()]
-    theirs = page.evaluate(
-        """async (owned) => (await axe.run({include: owned.map(s => [s])},
-                                           {resultTypes: ['violations']})).violations""",
-        present,
-    ) if present else []
-    keep = ("serious", "critical")
-    return ([v for v in own if v.get("impact") in keep],
-            [v for v in theirs if v.get("impact") in keep])

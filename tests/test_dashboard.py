@@ -74,6 +74,28 @@ def test_every_page_opens_without_exception(warehouse_env: Path) -> None:
         assert not at.exception, (page, at.exception)
 
 
+def _nav_links(at) -> list[str]:
+    return [link.proto.label for link in at.sidebar.get("page_link")]
+
+
+def test_navigation_lists_only_the_pages_the_reader_may_use(warehouse_env: Path) -> None:
+    council = ["Overview", "Directorates", "Neighbourhoods and wards", "Data and methods"]
+    at = _app().run()
+    assert _nav_links(at) == council
+    at.session_state["auth_actor"] = {"name": "Lead", "role": "lead",
+                                      "directorates": ["Place and Economy"], "email": None}
+    at.run()
+    assert _nav_links(at) == [*council, "Submit a return", "Submission history"]
+    at.session_state["auth_actor"] = {"name": "Admin", "role": "admin", "directorates": [], "email": None}
+    at.run()
+    assert _nav_links(at) == [*council, "Submit a return", "Submission history", "Administration"]
+    # A page not listed still opens by its address, and says who may use it.
+    at.session_state["auth_actor"] = {"name": "Viewer", "role": "viewer", "directorates": [], "email": None}
+    at.switch_page("views/admin.py").run()
+    assert not at.exception
+    assert any("admin may administer" in w.value for w in at.warning)
+
+
 def test_overview_tiles_equal_kpis_for_latest_quarter(warehouse_env: Path) -> None:
     kpis, connect = _kpis(warehouse_env)
     with connect as con:
