@@ -16,6 +16,7 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts dashboard/ on the path, no
 import streamlit as st  # noqa: E402
 
 from dashboard import auth, data, state, theme  # noqa: E402,F401  (theme registers the Plotly template)
+from etl.quarters import quarters_between  # noqa: E402
 from etl.warehouse import WarehouseError  # noqa: E402
 
 PAGES = Path(__file__).resolve().parent / "views"  # not pages/: Streamlit would run that folder as legacy pages
@@ -73,20 +74,23 @@ auth.render_sidebar()
 auth.require_viewer()
 
 try:
-    quarters = data.quarters()
+    with_data = data.quarters()
+    reporting = data.reporting_status().quarter
 except WarehouseError as exc:
     st.error(str(exc))
     st.stop()
 
 with st.sidebar:
-    if quarters:
-        newest_first = list(reversed(quarters))
-        state.url_select(
-            "Quarter", newest_first, key=state.QUARTER_KEY, param="quarter",
-            default=newest_first[0],
-            help="Financial-year quarter (Q1 is April to June). Defaults to the latest with data.",
-        )
-    else:
+    # Every quarter from the first with data to the current reporting quarter, even one with no
+    # return yet (a quarter nobody has sent for is news, not a gap to hide).
+    quarters = quarters_between(min([reporting, *with_data[:1]]), max([reporting, *with_data[-1:]]))
+    newest_first = list(reversed(quarters))
+    state.url_select(
+        "Quarter", newest_first, key=state.QUARTER_KEY, param="quarter",
+        default=with_data[-1] if with_data else reporting,
+        help="Financial-year quarter (Q1 is April to June). Defaults to the latest with data.",
+    )
+    if not with_data:
         st.info("No returns have been loaded yet.")
     updated = data.last_updated()
     if updated is not None:

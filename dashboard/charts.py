@@ -32,6 +32,14 @@ def _axis_format(unit: str) -> dict[str, Any]:
     return {"tickformat": ",.1f" if unit == "rate" else ".2f"}
 
 
+def _count_axis(values: Any) -> dict[str, Any]:
+    """Whole-number ticks with a step of at least 1, so a small count never repeats a tick
+    ('0, 0, 1, 1, 2' from a ',d' format on half steps)."""
+    top = pd.to_numeric(pd.Series(values), errors="coerce").max()
+    top = 0 if pd.isna(top) else float(top)
+    return {"tickformat": ",d", "tick0": 0, "dtick": max(1, -(-int(top) // 5))}
+
+
 def _hover_value(unit: str) -> str:
     return {
         "share": "%{y:.1%}",
@@ -58,16 +66,25 @@ def trend_figure(df: pd.DataFrame, title: str, unit: str, series: str | None = N
     groups = data.groupby(series, sort=False) if series else [(title, data)]
     for i, (name, part) in enumerate(groups):
         part = part.sort_values("quarter")
+        whole = part["complete"].astype(bool) if "complete" in part else pd.Series(True, index=part.index)
+        symbol = ["circle", "square", "diamond", "triangle-up"][i % 4]
+        note = ["" if w else " (incomplete: a return is missing)" for w in whole]
         fig.add_trace(
             go.Scatter(
                 x=part["quarter"], y=part["value"], mode="lines+markers", name=str(name),
-                marker={"symbol": ["circle", "square", "diamond", "triangle-up"][i % 4], "size": 8},
+                # An incomplete quarter is drawn hollow and says so on hover (never colour alone).
+                marker={"symbol": [symbol if w else f"{symbol}-open" for w in whole], "size": 9},
                 line={"dash": ["solid", "dash", "dot", "dashdot"][i % 4], "width": 2.5},
-                hovertemplate=f"%{{x}}: {_hover_value(unit)}<extra>{name}</extra>",
+                customdata=note,
+                hovertemplate=f"%{{x}}: {_hover_value(unit)}%{{customdata}}<extra>{name}</extra>",
             )
         )
     fig.update_xaxes(type="category", title_text="Quarter")
-    fig.update_yaxes(rangemode="tozero", **_axis_format(unit))
+    axis = _count_axis(data["value"]) if unit == "count" else _axis_format(unit)
+    fig.update_yaxes(rangemode="tozero", **axis)
+    if "complete" in data and not data["complete"].astype(bool).all():
+        fig.add_annotation(text="Hollow markers: quarters with a missing return", showarrow=False,
+                           x=1, xanchor="right", y=1.08, xref="paper", yref="paper", font={"size": 13})
     fig.update_layout(showlegend=bool(series))
     return fig
 
@@ -84,7 +101,8 @@ def bar_figure(df: pd.DataFrame, category: str, value: str, title: str, unit: st
                          marker={"color": theme.OKABE_ITO[0]},
                          hovertemplate=f"%{{y}}: {hover}<extra></extra>"))
     fig.update_layout(height=max(260, 60 + 34 * len(data)))
-    fig.update_xaxes(title_text=value_title, rangemode="tozero", **_axis_format(unit))
+    axis = _count_axis(data[value]) if unit == "count" else _axis_format(unit)
+    fig.update_xaxes(title_text=value_title, rangemode="tozero", **axis)
     fig.update_yaxes(title_text=category_title, automargin=True)
     return fig
 
@@ -139,22 +157,84 @@ def representation_figure(df: pd.DataFrame, threshold: float) -> go.Figure:
     return fig
 
 
+MAP_MAX_WARDS = 600
+"""The ward map draws at most this many wards (a neighbourhood at national scale); beyond it the
+page asks for a neighbourhood and offers the lists instead."""
+MAP_LABEL_WARDS = 40
+"""Up to this many wards, each is named on the map."""
+NO_DATA_FILL = "#bdbdbd"
+
+
+def centroids(geojson: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """Each ward's label point: the centre of its bounding box (lon, lat)."""
+    out = {}
+    for f in geojson.get("features", []):
+        geometry = f.get("geometry") or {}
+        coords = geometry.get("coordinates") or []
+        if geometry.get("type") == "Polygon":
+            rings = coords
+        elif geometry.get("type") == "MultiPolygon":
+            rings = [ring for polygon in coords for ring in polygon]
+        else:
+            continue
+        xs = [p[0] for ring in rings for p in ring]
+        ys = [p[1] for ring in rings for p in ring]
+        if xs:
+            out[f["properties"]["ward_code"]] = ((min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2)
+    return out
+
+
 def ward_map_figure(df: pd.DataFrame, geojson: dict[str, Any], value: str, title: str,
                     unit: str, highlight: str | None = None) -> go.Figure:
-    """A choropleth of wards (no tile server): `df` has ward_code, ward_name and `value`."""
-    fig = go.Figure(layout={"template": theme.TEMPLATE_NAME, "title": title, "height": 520})
+    """A choropleth of wards (no tile server): `df` has ward_code, ward_name and `value`.
+
+    Wards without a value are grey and crossed (a pattern, not a colour alone) with a legend
+    entry 'No data'; with few wards each is named on the map.
+    """
+    fig = go.Figure(layout={"template": theme.TEMPLATE_NAME, "title": title, "height": 560})
     if df.empty or not geojson.get("features"):
         return _empty(fig, "No ward boundaries are loaded")
     hover = _hover_value(unit).replace("%{y", "%{z")
-    fig.add_trace(
-        go.Choropleth(
-            geojson=geojson, featureidkey="properties.ward_code", locations=df["ward_code"],
-            z=df[value], text=df["ward_name"], colorscale=theme.SEQUENTIAL,
-            marker={"line": {"color": "#404040", "width": 0.6}},
-            colorbar={"title": {"text": ""}, **_axis_format(unit)},
-            hovertemplate=f"%{{text}}: {hover}<extra></extra>",
+    known = df[df[value].notna()]
+    unknown = df[df[value].isna()]
+    if not known.empty:
+        fig.add_trace(
+            go.Choropleth(
+                geojson=geojson, featureidkey="properties.ward_code", locations=known["ward_code"],
+                z=known[value], text=known["ward_name"], colorscale=theme.SEQUENTIAL,
+                marker={"line": {"color": "#404040", "width": 0.6}}, name="Value",
+                colorbar={"title": {"text": ""}, **_axis_format(unit)},
+                hovertemplate=f"%{{text}}: {hover}<extra></extra>",
+            )
         )
-    )
+    points = centroids(geojson) if len(df) <= MAP_LABEL_WARDS or not unknown.empty else {}
+    if not unknown.empty:
+        fig.add_trace(
+            go.Choropleth(
+                geojson=geojson, featureidkey="properties.ward_code", locations=unknown["ward_code"],
+                z=[0] * len(unknown), text=unknown["ward_name"], showscale=False, showlegend=True,
+                colorscale=[[0, NO_DATA_FILL], [1, NO_DATA_FILL]], name="No data (grey, crossed)",
+                marker={"line": {"color": "#404040", "width": 0.6}},
+                hovertemplate="%{text}: no data<extra></extra>",
+            )
+        )
+        crossed = [c for c in unknown["ward_code"] if c in points]
+        fig.add_trace(
+            go.Scattergeo(
+                lon=[points[c][0] for c in crossed], lat=[points[c][1] for c in crossed],
+                mode="markers", marker={"symbol": "x-thin", "size": 12, "line": {"width": 2, "color": "#1a1a1a"}},
+                hoverinfo="skip", showlegend=False,
+            )
+        )
+    if len(df) <= MAP_LABEL_WARDS:
+        named = [(c, n) for c, n in zip(df["ward_code"], df["ward_name"], strict=True) if c in points]
+        fig.add_trace(
+            go.Scattergeo(
+                lon=[points[c][0] for c, _ in named], lat=[points[c][1] for c, _ in named],
+                text=[n for _, n in named], mode="text", hoverinfo="skip", showlegend=False,
+                textfont={"size": 11, "color": theme.TEXT},
+            )
+        )
     if highlight and highlight in set(df["ward_code"]):
         row = df[df["ward_code"] == highlight]
         fig.add_trace(
@@ -165,7 +245,8 @@ def ward_map_figure(df: pd.DataFrame, geojson: dict[str, Any], value: str, title
             )
         )
     fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator")
-    fig.update_layout(margin={"l": 0, "r": 0, "t": 50, "b": 0})
+    fig.update_layout(margin={"l": 0, "r": 0, "t": 50, "b": 0},
+                      legend={"orientation": "h", "y": -0.02, "yanchor": "top"})
     return fig
 
 
@@ -194,7 +275,9 @@ def describe_trend(df: pd.DataFrame, title: str, unit: str, series: str | None =
     groups = data.groupby(series, sort=False) if series else [(None, data)]
     for name, part in groups:
         part = part.sort_values("quarter")
-        values = ", ".join(f"{theme.fmt_kpi(v, unit)} in {q}" for q, v in zip(part["quarter"], part["value"], strict=True))
+        whole = part["complete"].astype(bool) if "complete" in part else [True] * len(part)
+        values = ", ".join(f"{theme.fmt_kpi(v, unit)} in {q}{'' if w else ' (incomplete)'}"
+                           for q, v, w in zip(part["quarter"], part["value"], whole, strict=True))
         parts.append(f"{name}: {values}" if name is not None else values)
     return f"{title}, by quarter. " + "; ".join(parts) + "."
 
@@ -221,15 +304,17 @@ def describe_heatmap(df: pd.DataFrame, title: str) -> str:
 
 
 def describe_map(df: pd.DataFrame, value: str, title: str, unit: str) -> str:
-    """Which wards are highest and lowest on the map."""
+    """Which wards are highest and lowest on the map, and how many have no data."""
     data = df.dropna(subset=[value]).sort_values(value)
+    gaps = len(df) - len(data)
+    none = f" {gaps:,} ward{'s have' if gaps != 1 else ' has'} no data (grey, crossed)." if gaps else ""
     if data.empty:
         return f"{title}: no ward has a value."
     low, high = data.iloc[0], data.iloc[-1]
     return (
-        f"Map of {len(df)} wards shaded by {title} (darker is higher). Highest: "
+        f"Map of {len(df):,} wards shaded by {title} (darker is higher). Highest: "
         f"{high['ward_name']} ({theme.fmt_kpi(high[value], unit)}); lowest: {low['ward_name']} "
-        f"({theme.fmt_kpi(low[value], unit)}). The table below lists every ward."
+        f"({theme.fmt_kpi(low[value], unit)}).{none} The table below lists the wards."
     )
 
 

@@ -70,34 +70,63 @@ def _rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
     return []
 
 
+MAP_MAX_WARDS = 300
+"""The ward pack's map draws at most this many wards: the chosen ward and its nearest neighbours."""
+
+
+def _bounds(rings: list[list[list[float]]]) -> tuple[float, float, float, float]:
+    xs = [p[0] for ring in rings for p in ring]
+    ys = [p[1] for ring in rings for p in ring]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
 def map_svg(geojson: dict[str, Any], highlight: str, title: str,
-            names: dict[str, str] | None = None, width: int = 520) -> str:
+            names: dict[str, str] | None = None, width: int = 520,
+            max_wards: int = MAP_MAX_WARDS) -> str:
     """A static SVG outline map of the wards with one ward filled (no script, prints anywhere).
 
-    Longitude is scaled by cos(latitude) so shapes keep their proportions at UK latitudes.
+    Longitude is scaled by cos(latitude) so shapes keep their proportions at UK latitudes. The
+    bounds are computed once (the cost is linear in the points drawn); with more than `max_wards`
+    wards only the chosen ward and the `max_wards - 1` wards whose centres are nearest to it are
+    drawn, so a national warehouse gives a local map, not 7,000 paths.
     """
     import math
 
     features = [(f["properties"]["ward_code"], _rings(f.get("geometry") or {}))
                 for f in geojson.get("features", [])]
-    points = [pt for _, rings in features for ring in rings for pt in ring]
-    if not points:
+    features = [(code, rings) for code, rings in features if any(rings)]
+    if not features:
         return ""
-    lons = [p[0] for p in points]
-    lats = [p[1] for p in points]
-    k = math.cos(math.radians((min(lats) + max(lats)) / 2))
-    span_x = (max(lons) - min(lons)) * k or 1e-9
-    span_y = (max(lats) - min(lats)) or 1e-9
+    boxes = {code: _bounds(rings) for code, rings in features}
+    if len(features) > max_wards and highlight in boxes:
+        x0, y0, x1, y1 = boxes[highlight]
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+
+        def distance(item: tuple[str, Any]) -> float:
+            a, b, c, d = boxes[item[0]]
+            return (cx - (a + c) / 2) ** 2 + (cy - (b + d) / 2) ** 2
+
+        features = sorted(features, key=distance)[:max_wards]
+    elif len(features) > max_wards:
+        features = features[:max_wards]
+    min_x = min(boxes[c][0] for c, _ in features)
+    min_y = min(boxes[c][1] for c, _ in features)
+    max_x = max(boxes[c][2] for c, _ in features)
+    max_y = max(boxes[c][3] for c, _ in features)
+    k = math.cos(math.radians((min_y + max_y) / 2))
+    span_x = (max_x - min_x) * k or 1e-9
+    span_y = (max_y - min_y) or 1e-9
     pad = 8
     scale = (width - 2 * pad) / span_x
     height = int(span_y * scale + 2 * pad)
+    sx, sy = k * scale, scale
 
     def xy(p: list[float]) -> str:
-        return f"{pad + (p[0] - min(lons)) * k * scale:.1f},{pad + (max(lats) - p[1]) * scale:.1f}"
+        return f"{pad + (p[0] - min_x) * sx:.1f},{pad + (max_y - p[1]) * sy:.1f}"
 
     paths = []
     for code, rings in features:
-        d = " ".join("M" + " L".join(xy(p) for p in ring) + " Z" for ring in rings)
+        d = " ".join("M" + " L".join(xy(p) for p in ring) + " Z" for ring in rings if ring)
         chosen = code == highlight
         fill = "#D55E00" if chosen else "#f2f2f2"
         label = html.escape((names or {}).get(code, code))
@@ -108,6 +137,7 @@ def map_svg(geojson: dict[str, Any], highlight: str, title: str,
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
         f"<title>{html.escape(title)}</title>{''.join(paths)}</svg>"
     )
+
 
 _PACK_CSS = """
 body { font-family: Arial, Helvetica, sans-serif; color: #1a1a1a; margin: 2em; max-width: 60em; }
@@ -140,6 +170,7 @@ def html_table(df: pd.DataFrame, caption: str, numeric: Sequence[str] = ()) -> s
 
 def ward_pack_html(
     *,
+    council: str,
     ward_name: str,
     ward_code: str,
     neighbourhood: str,
@@ -147,38 +178,62 @@ def ward_pack_html(
     kpi_rows: pd.DataFrame,
     representation: pd.DataFrame,
     cold_spot: bool,
+    trend: pd.DataFrame | None = None,
+    cold_spots: pd.DataFrame | None = None,
+    similar: pd.DataFrame | None = None,
+    incomplete: Sequence[str] = (),
     figure_html: str = "",
     generated: str = "",
     notes: Sequence[str] = (),
 ) -> str:
     """A self-contained, print-ready HTML page for one ward; all text is escaped.
 
-    `figure_html` is trusted markup made by `map_svg` (which escapes its own text), never user
-    text; everything else passes through html.escape.
+    Sections: the council and ward, what is incomplete, the KPIs against the comparator, the
+    trend over recent quarters, where the ward is, the council's cold spots, wards of similar
+    deprivation, who took part, notes. `figure_html` is trusted markup made by `map_svg` (which
+    escapes its own text), never user text; everything else passes through html.escape.
     """
     e = html.escape
-    title = f"Ward pack: {ward_name} ({ward_code}), {quarter}"
+    title = f"Ward pack: {ward_name} ({ward_code}), {council}, {quarter}"
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en-GB"><head><meta charset="utf-8">',
         f"<title>{e(title)}</title>",
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<style>{_PACK_CSS}</style></head><body><main>",
+        f'<p class="meta">{e(council)}: localism ward pack</p>',
         f"<h1>{e(ward_name)}</h1>",
         f'<p class="meta">Ward {e(ward_code)}, {e(neighbourhood)} neighbourhood. Quarter '
         f"{e(quarter)}.{' Generated ' + e(generated) + '.' if generated else ''}</p>",
     ]
+    for words in incomplete:
+        parts.append(f"<p><strong>Incomplete:</strong> {e(words)}</p>")
     if cold_spot:
         parts.append(
             "<p><strong>Cold spot:</strong> this ward is among the fifth of wards with the lowest "
             "participation this quarter.</p>"
         )
     parts.append("<h2>Localism KPIs: this ward against the council</h2>")
-    parts.append(html_table(kpi_rows, f"KPIs for {ward_name} and the whole council, {quarter}",
-                            numeric=[c for c in kpi_rows.columns if c not in ("KPI", "Status")]))
+    parts.append(html_table(kpi_rows, f"KPIs for {ward_name} and the comparator, {quarter}",
+                            numeric=[c for c in kpi_rows.columns if c not in ("KPI", "Status", "Difference")]))
+    if trend is not None and not trend.empty:
+        parts.append("<h2>Trend over recent quarters</h2>")
+        parts.append(html_table(trend, f"Every KPI for {ward_name} by quarter",
+                                numeric=[c for c in trend.columns if c != "Quarter"]))
     if figure_html:
         parts.append("<h2>Where the ward is</h2>")
         parts.append(figure_html)
+    if cold_spots is not None:
+        parts.append(f"<h2>Cold spots in {e(council)} this quarter</h2>")
+        if cold_spots.empty:
+            parts.append("<p>No ward is a cold spot this quarter.</p>")
+        else:
+            parts.append(html_table(cold_spots, f"The wards with the lowest participation, {quarter}",
+                                    numeric=[c for c in cold_spots.columns if c not in ("Ward", "Neighbourhood")]))
+    if similar is not None and not similar.empty:
+        parts.append("<h2>Wards of similar deprivation</h2>")
+        parts.append(html_table(similar, f"Wards within one IMD decile of {ward_name}",
+                                numeric=[c for c in similar.columns if c != "Ward"]))
     parts.append("<h2>Who took part</h2>")
     if representation.empty:
         parts.append("<p>No participants with a known demographic group in this ward.</p>")

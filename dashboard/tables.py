@@ -11,10 +11,11 @@ import pandas as pd
 
 from dashboard import theme
 from etl.contract import RETURN_TITLES, RETURN_TYPES
-from kpis.methodology import KPI_BY_NAME, KPIS, STATUSES
+from kpis.methodology import KPI_BY_NAME, KPIS, LONG_LEASE_YEARS, LOW_BASE_MIN_KNOWN, STATUSES
 
 RECEIVED = "✔ Received"
 MISSING = "✖ Missing"
+OVERDUE = "✖ Overdue"
 
 
 def status_text(icon: str, label: str) -> str:
@@ -22,14 +23,35 @@ def status_text(icon: str, label: str) -> str:
     return f"{icon} {label}"
 
 
+TILE_QUARTERS = 8
+"""A tile's small trend covers this many quarters, ending at the quarter shown."""
+
+
 def headline_rows(rag: pd.DataFrame, trend: pd.DataFrame, quarter: str) -> list[dict]:
-    """One tile per KPI: title, value, change on last quarter, status text, target text."""
-    changes = trend[trend["quarter"] == quarter].set_index("kpi")["change"]
+    """One tile per KPI: title, value, change on last quarter, status and target text, the
+    small trend (values oldest first, with its words), and what is missing in words.
+
+    `trend` is kpi_trend for the council over the tile's quarters (ending at `quarter`), with the
+    engine's completeness columns: `complete`, `comparable` (False: the change is blank, a
+    missing return is not a fall) and `completeness` (words).
+    """
+    now = trend[trend["quarter"] == quarter].set_index("kpi")
     rows = []
     for r in rag.itertuples(index=False):
         k = KPI_BY_NAME[r.kpi]
-        change = changes.get(r.kpi)
-        delta = theme.fmt_change(change, k.unit)
+        here = now.loc[r.kpi] if r.kpi in now.index else None
+        series = trend[trend["kpi"] == r.kpi].sort_values("quarter")
+        known = series["value"].notna().to_numpy()
+        if known.any():  # quarters before the first return are not a run of gaps
+            series = series.iloc[int(known.argmax()):]
+        delta = theme.fmt_change(here["change"], k.unit) if here is not None else None
+        complete = bool(here["complete"]) if here is not None and "complete" in here else True
+        comparable = bool(here["comparable"]) if here is not None and "comparable" in here else True
+        note = None
+        if not complete:
+            note = f"Incomplete: {here['completeness']}"
+        elif not comparable and not theme.is_missing(r.value):
+            note = f"No change shown: {here['completeness']}"
         rows.append(
             {
                 "kpi": r.kpi,
@@ -42,6 +64,11 @@ def headline_rows(rag: pd.DataFrame, trend: pd.DataFrame, quarter: str) -> list[
                 "target": (f"Target {theme.fmt_kpi(r.target, k.unit)}"
                            if not theme.is_missing(r.target) else ""),
                 "help": k.definition,
+                "chart": [None if theme.is_missing(v) else float(v) for v in series["value"]],
+                "chart_text": (f"Last {len(series)} quarters ({series['quarter'].iloc[0]} to "
+                               f"{series['quarter'].iloc[-1]}): "
+                               + sparkline(series["value"].tolist(), k.unit)) if len(series) else "",
+                "note": note,
             }
         )
     return rows
@@ -54,7 +81,7 @@ def scorecard_table(scorecard: pd.DataFrame) -> pd.DataFrame:
             "Pillar": scorecard["pillar_title"],
             "KPI": scorecard["title"],
             "Value": [theme.fmt_kpi(v, u) for v, u in zip(scorecard["value"], scorecard["unit"], strict=True)],
-            "Target": [theme.fmt_kpi(t, u) if not theme.is_missing(t) else "None set"
+            "Target": [theme.fmt_kpi(t, u) if not theme.is_missing(t) else STATUSES["grey"].label
                        for t, u in zip(scorecard["target"], scorecard["unit"], strict=True)],
             "Status": [status_text(i, lab) for i, lab in zip(scorecard["icon"], scorecard["label"], strict=True)],
         }
@@ -62,13 +89,22 @@ def scorecard_table(scorecard: pd.DataFrame) -> pd.DataFrame:
 
 
 def pillar_summary(scorecard: pd.DataFrame) -> pd.DataFrame:
-    """Per pillar: how many KPIs are on target, within 10%, off target, without a target."""
+    """Per pillar: how many KPIs are on target, amber, off target, without a target or data."""
     rows = []
     for (_, title), part in scorecard.groupby(["pillar", "pillar_title"], sort=False):
         counts = part["status"].value_counts()
         rows.append({"pillar": title, "kpis": len(part),
                      **{s: int(counts.get(s, 0)) for s in ("green", "amber", "red", "grey")}})
     return pd.DataFrame(rows)
+
+
+def pillar_words(row: dict) -> str:
+    """'3 KPIs: ✔ 1 on target, ▲ 0 within 10%, ✖ 1 off target, ○ 1 with no target or no data'
+    (the labels are the methodology's, never retyped)."""
+    n = row["kpis"]
+    parts = [f"{STATUSES[s].icon} {row[s]} {STATUSES[s].label.lower()}" for s in ("green", "amber", "red")]
+    parts.append(f"{STATUSES['grey'].icon} {row['grey']} with no target or no data")
+    return f"{n} KPI{'s' if n != 1 else ''}: " + ", ".join(parts)
 
 
 def sparkline(values: Sequence[float | None], unit: str) -> str:
@@ -91,51 +127,80 @@ LEAGUE_KPIS: tuple[str, ...] = (
 )
 
 
-def league_table(league: pd.DataFrame, history: pd.DataFrame, trend_kpi: str) -> pd.DataFrame:
-    """The directorate league as display text, with a small trend of `trend_kpi`.
+def returns_in(completeness: pd.DataFrame) -> dict[str, str]:
+    """Per directorate, in words, which of its returns the league row is missing ('All received'
+    when none); from kpis.completeness_table(quarter, 'directorate')."""
+    from etl.contract import RETURN_TITLES
+
+    out = {}
+    for d, part in completeness.groupby("directorate", sort=False):
+        gone = part.loc[~part["complete"].astype(bool), "return_type"].drop_duplicates()
+        out[d] = ("All received" if gone.empty else
+                  "Incomplete: " + ", ".join(RETURN_TITLES[t].lower() for t in gone) + " not received")
+    return out
+
+
+def league_table(league: pd.DataFrame, history: pd.DataFrame, trend_kpi: str,
+                 completeness: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The directorate league as display text, in league order (the engine's `league_rank`),
+    with its Lagging column, which returns each row is built on and a small trend of `trend_kpi`.
 
     `history` is kpi_table(by=directorate) for several quarters concatenated (oldest first).
-    Order: most KPIs on target first, then fewest off target, then the trend KPI.
     """
     unit = KPI_BY_NAME[trend_kpi].unit
     trends = {
         d: sparkline(part.sort_values("quarter")[trend_kpi].tolist(), unit)
         for d, part in history.groupby("directorate")
-    }
-    ranked = league.assign(_lag=lagging_flags(league)).sort_values(
-        ["green", "red", trend_kpi], ascending=[False, True, False], kind="stable"
-    )
-    out = pd.DataFrame({"Directorate": ranked["directorate"]})
+    } if not history.empty else {}
+    ranked = league.sort_values("league_rank", kind="stable")
+    words = returns_in(completeness) if completeness is not None else {}
+    out = pd.DataFrame({"Rank": ranked["league_rank"].astype(int).to_numpy(),
+                        "Directorate": ranked["directorate"].to_numpy()})
     for k in LEAGUE_KPIS:
         out[KPI_BY_NAME[k].title] = [theme.fmt_kpi(v, KPI_BY_NAME[k].unit) for v in ranked[k]]
     for status in ("green", "amber", "red"):
         out[f"{STATUSES[status].icon} {STATUSES[status].label}"] = ranked[status].astype(int).to_numpy()
+    out["Lagging"] = ranked["assessment"].to_numpy()
+    if words:
+        out["Returns"] = [words.get(d, "") for d in ranked["directorate"]]
     out[f"Trend: {KPI_BY_NAME[trend_kpi].title}"] = [trends.get(d, "") for d in ranked["directorate"]]
-    out["Lagging"] = ["Yes" if flag else "" for flag in ranked["_lag"]]
     return out.reset_index(drop=True)
 
 
-def lagging_flags(league: pd.DataFrame) -> pd.Series:
-    """Lagging: the bottom third of directorates by KPIs on target minus KPIs off target (ties
-    at the cut included); where no targets are set, the bottom third by mean rank across KPIs."""
-    import math
+def league_export(league: pd.DataFrame, completeness: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The league for a spreadsheet: league order, numbers as numbers, the Lagging column and the
+    returns each row is built on."""
+    ranked = league.sort_values("league_rank", kind="stable")
+    out = pd.DataFrame({"rank": ranked["league_rank"].astype(int).to_numpy(),
+                        "directorate": ranked["directorate"].to_numpy()})
+    for k in KPIS:
+        out[k.name] = pd.to_numeric(ranked[k.name], errors="coerce").to_numpy()
+    for s in ("green", "amber", "red", "grey", "assessed"):
+        out[s] = ranked[s].astype(int).to_numpy()
+    out["score"] = ranked["score"].to_numpy()
+    out["lagging"] = ranked["assessment"].to_numpy()
+    if completeness is not None:
+        words = returns_in(completeness)
+        out["returns"] = [words.get(d, "") for d in ranked["directorate"]]
+    return out
 
-    score = (league["green"] - league["red"]).astype(float)
-    if (league["green"] + league["amber"] + league["red"]).sum() == 0:
-        score = league[list(LEAGUE_KPIS)].rank(ascending=True, na_option="bottom").mean(axis=1)
-    k = max(1, math.ceil(len(league) / 3))
-    cut = score.nsmallest(k).max()
-    return score <= cut
 
+def returns_table(tracker: pd.DataFrame, overdue: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Directorate x return type: '✔ Received 25 Apr 2026 15:56', '✖ Overdue (due 12 May 2026)'
+    for a return in `overdue` (kpis.reporting_status().overdue), else '✖ Missing'."""
+    late = {} if overdue is None or overdue.empty else {
+        (d, t): due for d, t, due in zip(overdue["directorate"], overdue["return_type"],
+                                         overdue["due"], strict=True)}
 
-def returns_table(tracker: pd.DataFrame) -> pd.DataFrame:
-    """Directorate x return type: '✔ Received 25 Apr 2026' or '✖ Missing'."""
-    def cell(ts: object) -> str:
-        return MISSING if pd.isna(ts) else f"{RECEIVED} {pd.Timestamp(ts):%-d %b %Y %H:%M}"
+    def cell(d: str, t: str, ts: object) -> str:
+        if not pd.isna(ts):
+            return f"{RECEIVED} {pd.Timestamp(ts):%-d %b %Y %H:%M}"
+        due = late.get((d, t))
+        return f"{OVERDUE} (due {due:%-d %b %Y})" if due is not None else MISSING
 
-    wide = tracker.assign(cell=tracker["received_at"].map(cell)).pivot(
-        index="directorate", columns="return_type", values="cell"
-    )
+    cells = [cell(d, t, ts) for d, t, ts in zip(tracker["directorate"], tracker["return_type"],
+                                                tracker["received_at"], strict=True)]
+    wide = tracker.assign(cell=cells).pivot(index="directorate", columns="return_type", values="cell")
     wide = wide[[t for t in RETURN_TYPES if t in wide.columns]]
     wide.columns = [RETURN_TITLES[c] for c in wide.columns]
     return wide.reset_index().rename(columns={"directorate": "Directorate"})
@@ -145,14 +210,6 @@ def missing_returns(tracker: pd.DataFrame) -> list[str]:
     """'Children and Families: Partnership register' for every return not yet received."""
     gone = tracker[tracker["received_at"].isna()]
     return [f"{d}: {RETURN_TITLES[t]}" for d, t in zip(gone["directorate"], gone["return_type"], strict=True)]
-
-
-def kpi_long_table(values: dict, title: str = "Value") -> pd.DataFrame:
-    """KPI titles and formatted values."""
-    return pd.DataFrame({
-        "KPI": [k.title for k in KPIS],
-        title: [theme.fmt_kpi(values.get(k.name), k.unit) for k in KPIS],
-    })
 
 
 def comparison_table(area: dict, council: dict, area_title: str) -> pd.DataFrame:
@@ -179,24 +236,18 @@ def trend_wide(trend: pd.DataFrame) -> pd.DataFrame:
     """Every KPI by quarter (rows = quarters), formatted: the text version of the trend charts."""
     out = pd.DataFrame({"Quarter": sorted(trend["quarter"].unique())})
     for k in KPIS:
-        part = trend[trend["kpi"] == k.name].set_index("quarter")["value"]
-        out[k.title] = [theme.fmt_kpi(part.get(q), k.unit) for q in out["Quarter"]]
+        rows = trend[trend["kpi"] == k.name].set_index("quarter")
+        part = rows["value"]
+        whole = rows["complete"] if "complete" in rows else pd.Series(True, index=rows.index)
+        out[k.title] = [theme.fmt_kpi(part.get(q), k.unit)
+                        + ("" if theme.is_missing(part.get(q)) or bool(whole.get(q, True)) else " (incomplete)")
+                        for q in out["Quarter"]]
     return out
 
 
 def ward_kpi_frame(ward_table: pd.DataFrame, wards: pd.DataFrame) -> pd.DataFrame:
     """kpi_table(by=ward) joined to the ward reference (name, neighbourhood, IMD decile)."""
     return wards.merge(ward_table, on="ward_code", how="left")
-
-
-def ward_value_table(frame: pd.DataFrame, kpi: str) -> pd.DataFrame:
-    """Ward, neighbourhood and one KPI as text, highest first (the map's text equivalent)."""
-    unit = KPI_BY_NAME[kpi].unit
-    data = frame.sort_values(kpi, ascending=False, na_position="last")
-    return pd.DataFrame({
-        "Ward": data["ward_name"], "Neighbourhood": data["neighbourhood"],
-        KPI_BY_NAME[kpi].title: [theme.fmt_kpi(v, unit) for v in data[kpi]],
-    }).reset_index(drop=True)
 
 
 def similar_deprivation(frame: pd.DataFrame, ward_code: str, kpi: str) -> pd.DataFrame:
@@ -212,22 +263,6 @@ def similar_deprivation(frame: pd.DataFrame, ward_code: str, kpi: str) -> pd.Dat
                  for n, c in zip(near["ward_name"], near["ward_code"], strict=True)],
         "IMD decile": near["imd_decile"].astype(int),
         KPI_BY_NAME[kpi].title: [theme.fmt_kpi(v, unit) for v in near[kpi]],
-    }).reset_index(drop=True)
-
-
-def representation_table(equality: pd.DataFrame, suppress: bool) -> pd.DataFrame:
-    """Participants, shares and ratio by group; counts 1-4 as '<5' when `suppress`."""
-    from kpis import suppress_small
-
-    data = suppress_small(equality, ["participants"]) if suppress else equality
-    return pd.DataFrame({
-        "Dimension": data["dimension"].map(theme.label),
-        "Group": data["group_label"],
-        "Participants": [v if isinstance(v, str) else theme.fmt_int(v) for v in data["participants"]],
-        "Share of participants": data["p_share"].map(theme.fmt_pct),
-        "Share of population": data["q_share"].map(theme.fmt_pct),
-        "Ratio": [f"{r:.2f}" if not theme.is_missing(r) else "No data" for r in data["ratio"]],
-        "Under-represented": ["Yes" if u else "" for u in data["under_represented"]],
     }).reset_index(drop=True)
 
 
@@ -251,3 +286,182 @@ def definitions_table() -> pd.DataFrame:
         "Unit": [k.unit for k in KPIS],
         "Formula": [k.formula for k in KPIS],
     })
+
+
+# ---------------------------------------------------------------------------------------------
+# The directorate page's breakdowns as text tables (and their numeric export twins)
+
+
+def kpi_status_table(rag: pd.DataFrame, completeness: dict | None = None) -> pd.DataFrame:
+    """A scope's KPIs against target (no pillar column), with the returns each is built on in
+    words where they are incomplete."""
+    out = scorecard_table(rag.assign(pillar_title=rag["pillar"].map(theme.label))).drop(columns="Pillar")
+    if completeness:
+        out["Returns"] = ["" if completeness[k].complete else f"Incomplete: {completeness[k].words}"
+                          for k in rag["kpi"]]
+    return out
+
+
+def budget_table(budget: pd.DataFrame) -> pd.DataFrame:
+    """Devolved budget by mechanism as text."""
+    return pd.DataFrame({
+        "Mechanism": budget["mechanism"].map(theme.label),
+        "Budget lines": budget["budget_lines"].map(theme.fmt_int),
+        "Devolved": budget["devolved_gbp"].map(theme.fmt_gbp),
+        "Share of all budget": budget["share_of_budget"].map(theme.fmt_pct),
+        "Share of devolved budget": budget["share_of_devolved"].map(theme.fmt_pct),
+    })
+
+
+def engagement_table(engagement: pd.DataFrame) -> pd.DataFrame:
+    """The method x stage cells that have activities, as text."""
+    used = engagement[engagement["activities"] > 0]
+    return pd.DataFrame({
+        "Method": used["method"].map(theme.label),
+        "Stage": used["stage"].map(theme.label),
+        "Activities": used["activities"].map(theme.fmt_int),
+        "Participants": used["participants"].map(theme.fmt_int),
+        "With feedback published": used["feedback_activities"].map(theme.fmt_int),
+    }).reset_index(drop=True)
+
+
+PARTNERSHIP_COLUMNS: dict[str, str] = {
+    "partnerships": "Active",
+    "new_partnerships": "New this quarter",
+    "cat_partnerships": "Asset transfers",
+    "cat_long_lease": f"Asset transfers on leases of {LONG_LEASE_YEARS} years or more",
+}
+
+
+def partnership_table(partners: pd.DataFrame, column: str, heading: str) -> pd.DataFrame:
+    """Active partnerships by partner type or arrangement, as text."""
+    out = pd.DataFrame({heading: partners[column].map(theme.label)})
+    for key, title in PARTNERSHIP_COLUMNS.items():
+        out[title] = partners[key].map(theme.fmt_int)
+    out["Annual value"] = partners["annual_value_gbp"].map(theme.fmt_gbp)
+    return out
+
+
+def trend_export(trend: pd.DataFrame) -> pd.DataFrame:
+    """kpi_trend for a spreadsheet: one row per quarter x KPI, numbers as numbers, with whether
+    the figure is complete and what is missing in words."""
+    cols = ["quarter", "kpi", "value", "change", "rolling_4q", "same_quarter_last_year"]
+    out = trend[[c for c in cols if c in trend.columns]].copy()
+    out.insert(2, "title", out["kpi"].map(lambda k: KPI_BY_NAME[k].title))
+    for c in ("complete", "completeness"):
+        if c in trend.columns:
+            out[c] = trend[c].to_numpy()
+    return out.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Wards: bounded lists, the ward export, representation
+
+
+SHOW_WARDS = 10
+"""A list of wards on a page shows the lowest and the highest this many; a search finds the rest."""
+
+
+def lowest_and_highest(table: pd.DataFrame, n: int = SHOW_WARDS) -> tuple[pd.DataFrame, int]:
+    """`table` (sorted highest first) cut to its first and last n rows, and how many were left
+    out in between (0 when it is short enough to show whole)."""
+    if len(table) <= 2 * n:
+        return table, 0
+    return pd.concat([table.head(n), table.tail(n)]).reset_index(drop=True), len(table) - 2 * n
+
+
+def ward_value_table(frame: pd.DataFrame, kpi: str) -> pd.DataFrame:
+    """Rank, ward, neighbourhood and one KPI as text, highest first (the map's text equivalent)."""
+    unit = KPI_BY_NAME[kpi].unit
+    data = frame.sort_values([kpi, "ward_name"], ascending=[False, True], na_position="last")
+    ranked = data[kpi].rank(ascending=False, method="min")
+    return pd.DataFrame({
+        "Rank (1 = highest)": [theme.fmt_int(r) if not theme.is_missing(r) else "–" for r in ranked],
+        "Ward": data["ward_name"], "Neighbourhood": data["neighbourhood"],
+        KPI_BY_NAME[kpi].title: [theme.fmt_kpi(v, unit) for v in data[kpi]],
+    }).reset_index(drop=True)
+
+
+def cold_spot_table(spots: pd.DataFrame) -> pd.DataFrame:
+    """Cold spots as text, lowest first."""
+    spots = spots.sort_values(["rank", "ward_name"])
+    return pd.DataFrame({
+        "Rank (1 = lowest)": spots["rank"].map(theme.fmt_int),
+        "Ward": spots["ward_name"], "Neighbourhood": spots["neighbourhood"],
+        "Participants": spots["participants"].map(theme.fmt_int),
+        "Residents": spots["population"].map(theme.fmt_int),
+        "Per 1,000": spots["participation_per_1000"].map(lambda v: theme.fmt_kpi(v, "rate")),
+    }).reset_index(drop=True)
+
+
+def deprivation_table(split: pd.DataFrame) -> pd.DataFrame:
+    """Most deprived wards against the rest, as text."""
+    return pd.DataFrame({
+        "Wards": split["band"], "Number of wards": split["wards"].map(theme.fmt_int),
+        "Participants": split["participants"].map(theme.fmt_int),
+        "Residents": split["population"].map(theme.fmt_int),
+        "Per 1,000": split["participation_per_1000"].map(lambda v: theme.fmt_kpi(v, "rate")),
+    })
+
+
+def ward_export(frame: pd.DataFrame, council: dict, cold: pd.DataFrame,
+                comparator_label: str = "council") -> pd.DataFrame:
+    """Every ward with every KPI as numbers, the comparator's value beside each KPI, and the
+    cold-spot rank and flag: one analysis-ready row per ward."""
+    out = frame[["ward_code", "ward_name", "neighbourhood", "imd_decile", "quarter"]].copy()
+    out["imd_decile"] = pd.to_numeric(out["imd_decile"], errors="coerce").astype("Int64")
+    for k in KPIS:
+        out[k.name] = pd.to_numeric(frame[k.name], errors="coerce").to_numpy()
+        c = council.get(k.name)
+        out[f"{k.name}_{comparator_label}"] = float("nan") if theme.is_missing(c) else float(c)
+    spots = cold.set_index("ward_code")
+    out["cold_spot_rank"] = out["ward_code"].map(spots["rank"]).astype("Int64")
+    out["is_cold_spot"] = out["ward_code"].map(spots["is_cold_spot"]).fillna(False).astype(bool)
+    return out.reset_index(drop=True)
+
+
+TOO_FEW = "Too few to judge"
+
+
+def representation_table(equality: pd.DataFrame, suppress: bool) -> pd.DataFrame:
+    """Participants, shares and ratio by group. A group in a dimension with a low base is 'too
+    few to judge', never under-represented. With `suppress` (a single ward), counts 1-4 are '<5'
+    and so is every share or ratio of that dimension from which they could be worked back."""
+    from kpis import suppress_small
+
+    data = suppress_small(equality, ["participants"]) if suppress else equality
+    hidden = suppressed_dimensions(equality) if suppress else set()
+    rows = []
+    for r, raw in zip(data.itertuples(index=False), equality.itertuples(index=False), strict=True):
+        masked = r.dimension in hidden
+        low = bool(raw.low_base)
+        rows.append({
+            "Dimension": theme.label(r.dimension),
+            "Group": r.group_label,
+            "Participants": r.participants if isinstance(r.participants, str) else theme.fmt_int(r.participants),
+            "Share of participants": "Suppressed" if masked else theme.fmt_pct(r.p_share),
+            "Share of population": theme.fmt_pct(r.q_share),
+            "Ratio": ("Suppressed" if masked else TOO_FEW if low
+                      else f"{r.ratio:.2f}" if not theme.is_missing(r.ratio) else "No data"),
+            "Under-represented": (TOO_FEW if low else "Yes" if r.under_represented else ""),
+        })
+    return pd.DataFrame(rows, columns=["Dimension", "Group", "Participants", "Share of participants",
+                                       "Share of population", "Ratio", "Under-represented"])
+
+
+def suppressed_dimensions(equality: pd.DataFrame) -> set[str]:
+    """Dimensions with a suppressed count (1 to the threshold minus one): their shares and ratios
+    would give it back, so none of them is shown."""
+    from kpis.methodology import SMALL_NUMBER_THRESHOLD
+
+    small = pd.to_numeric(equality["participants"], errors="coerce").between(1, SMALL_NUMBER_THRESHOLD - 1)
+    return set(equality.loc[small, "dimension"])
+
+
+def under_represented(equality: pd.DataFrame) -> pd.DataFrame:
+    """The groups to name as under-represented: flagged, and not on a low base."""
+    return equality[equality["under_represented"].astype(bool) & ~equality["low_base"].astype(bool)]
+
+
+LOW_BASE_WORDS = (f"fewer than {LOW_BASE_MIN_KNOWN} participants with a known group (a low base): "
+                  f"{TOO_FEW.lower()}")

@@ -134,11 +134,6 @@ def fmt_change(value: Any, unit: str) -> str | None:
     return text[1:] if not any(ch in "123456789" for ch in text) else text
 
 
-def unit_suffix(unit: str) -> str:
-    """Words after a value for screen text: 'per 1,000 residents' for rates."""
-    return {"rate": " per 1,000 residents"}.get(unit, "")
-
-
 def label(code: str) -> str:
     """An enum code as words: 'participatory_budgeting' -> 'Participatory budgeting'."""
     text = str(code).replace("_", " ")

@@ -254,7 +254,8 @@ def test_ward_map_and_geojson() -> None:
     fig = charts.ward_map_figure(df, gj, "v", "Participation", "rate", highlight="E05000001")
     assert fig.data[0].featureidkey == "properties.ward_code"
     assert fig.layout.geo.fitbounds == "locations"
-    assert len(fig.data) == 2  # the chosen ward is outlined
+    assert fig.data[-1].marker.line.width == 3  # the chosen ward is outlined
+    assert [t.type for t in fig.data] == ["choropleth", "scattergeo", "choropleth"]  # values, names, outline
     assert "Ashby (12.5)" in charts.describe_map(df, "v", "Participation", "rate")
     assert (ROOT / "dashboard" / "static" / "world_110m.json").exists()
 
@@ -310,7 +311,8 @@ def test_ward_pack_escapes_and_suppresses() -> None:
     svg = exports.map_svg(gj, "E05000001", "Map <x>", {"E05000001": "<script>"})
     assert "<script>" not in svg and "&lt;script&gt;" in svg
     page = exports.ward_pack_html(
-        ward_name="<img src=x onerror=alert(1)>", ward_code="E05000001", neighbourhood="North & South",
+        council="Test & Council", ward_name="<img src=x onerror=alert(1)>", ward_code="E05000001",
+        neighbourhood="North & South",
         quarter="2025-26 Q2", kpi_rows=kpi_rows, representation=rep, cold_spot=True,
         figure_html=svg, notes=["a < b"],
     )
@@ -320,6 +322,30 @@ def test_ward_pack_escapes_and_suppresses() -> None:
     assert "<td class=\"num\">&lt;5</td>" in page or "&lt;5" in page
     assert page.startswith("<!DOCTYPE html>") and 'lang="en-GB"' in page
     assert "@media print" in page and "Cold spot" in page
+    assert "Test &amp; Council: localism ward pack" in page
+
+
+def _square(code: str, x: float, y: float) -> dict:
+    ring = [[x, y], [x + 1, y], [x + 1, y + 1], [x, y + 1], [x, y]]
+    return {"properties": {"ward_code": code}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+
+
+def test_map_svg_places_points_from_bounds_computed_once() -> None:
+    # Two unit squares side by side at the equator (cos 0 = 1): 520 px wide, pad 8, so the scale is
+    # (520 - 16) / 2 = 252 px per degree and the height 1 * 252 + 16 = 268.
+    svg = exports.map_svg({"features": [_square("A", 0, 0), _square("B", 1, 0)]}, "B", "t")
+    assert 'viewBox="0 0 520 268"' in svg
+    assert 'd="M8.0,260.0 L260.0,260.0 L260.0,8.0 L8.0,8.0 L8.0,260.0 Z" fill="#f2f2f2"' in svg
+    assert 'd="M260.0,260.0 L512.0,260.0 L512.0,8.0 L260.0,8.0 L260.0,260.0 Z" fill="#D55E00"' in svg
+
+
+def test_map_svg_draws_a_local_map_at_national_scale() -> None:
+    grid = [_square(f"W{i:05d}", i % 100, i // 100) for i in range(7000)]
+    svg = exports.map_svg({"features": grid}, "W03550", "t", max_wards=50)
+    assert svg.count("<path") == 50
+    assert "<title>W03550</title>" in svg and 'fill="#D55E00"' in svg
+    assert "<title>W03551</title>" in svg  # a neighbour
+    assert "<title>W00000</title>" not in svg  # the far corner is left out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -359,15 +385,147 @@ def test_comparison_table_words() -> None:
 
 
 
-def test_lagging_is_the_bottom_third() -> None:
+def _league() -> pd.DataFrame:
+    from kpis import league_assessment
+
     league = pd.DataFrame({
-        "directorate": list("ABCDEF"), "green": [5, 4, 3, 2, 1, 1], "amber": [0] * 6,
-        "red": [0, 1, 2, 3, 4, 4], "grey": [4, 4, 4, 4, 4, 4],
-        **{k: [0.1 * i for i in range(6)] for k in tables.LEAGUE_KPIS},
+        "directorate": list("ABCDEF"), "green": [1, 4, 3, 0, 1, 5], "amber": [0] * 6,
+        "red": [4, 1, 2, 0, 4, 0], "grey": [4, 4, 4, 9, 4, 4],
+        **{k.name: [1234.5 * i for i in range(6)] for k in kpis_module().KPIS},
     })
-    assert tables.lagging_flags(league).tolist() == [False, False, False, False, True, True]
-    no_targets = league.assign(green=0, red=0, amber=0)
-    assert tables.lagging_flags(no_targets).tolist() == [True, True, False, False, False, False]
+    return pd.concat([league, league_assessment(league)], axis=1)
+
+
+def kpis_module():
+    import kpis
+
+    return kpis
+
+
+def test_league_in_league_order_with_lagging_and_returns_in_words() -> None:
+    league = _league()
+    completeness = pd.DataFrame({
+        "directorate": ["A", "A", "B", "B", "C", "C", "D", "D", "E", "E", "F", "F"],
+        "return_type": ["budget", "partnerships"] * 6,
+        "complete": [True, True, True, False, True, True, True, True, True, True, True, True],
+    })
+    table = tables.league_table(league, pd.DataFrame(), "participation_per_1000", completeness)
+    # F (5 on target, none off) first; D has no KPI assessed: last, 'Not assessed', never lagging.
+    assert table["Directorate"].tolist() == ["F", "B", "C", "A", "E", "D"]
+    assert table["Rank"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert table["Lagging"].tolist() == ["", "", "", "Lagging", "Lagging", "Not assessed"]
+    assert table.loc[1, "Returns"] == "Incomplete: partnership register not received"
+    assert table.loc[0, "Returns"] == "All received"
+    assert table.loc[0, "Participation per 1,000 residents"] == "6,172.5"  # thousands separator
+    sheet = tables.league_export(league, completeness)
+    assert sheet["directorate"].tolist() == ["F", "B", "C", "A", "E", "D"]
+    assert sheet["participation_per_1000"].tolist()[0] == 6172.5  # a number, not text
+    assert sheet["lagging"].tolist()[-1] == "Not assessed"
+
+
+def test_pillar_words_take_the_methodology_labels() -> None:
+    row = {"kpis": 3, "green": 1, "amber": 0, "red": 1, "grey": 1}
+    assert tables.pillar_words(row) == (
+        "3 KPIs: ✔ 1 on target, ▲ 0 within 10%, ✖ 1 off target, ○ 1 with no target or no data")
+
+
+def test_tile_says_incomplete_and_shows_no_change() -> None:
+    rag = pd.DataFrame({"kpi": ["active_partnerships"], "value": [81.0], "target": [None],
+                        "direction": ["higher_is_better"], "icon": ["○"], "label": ["No target"]})
+    words = "5 of 6 directorates' partnership registers received; missing: Children and Families."
+    trend = pd.DataFrame({
+        "quarter": ["2025-26 Q2", "2025-26 Q3", "2025-26 Q4"], "kpi": ["active_partnerships"] * 3,
+        "value": [None, 92.0, 81.0], "change": [None, None, float("nan")],
+        "complete": [True, True, False], "comparable": [False, True, False],
+        "completeness": ["", "All 6 directorates' partnership registers received.", words],
+    })
+    tile = tables.headline_rows(rag, trend, "2025-26 Q4")[0]
+    assert tile["value"] == "81" and tile["delta"] is None  # a missing register is not a fall
+    assert tile["note"] == f"Incomplete: {words}"
+    assert tile["status"] == "○ No target"
+    assert tile["chart"] == [92.0, 81.0]  # from the first quarter with data
+    assert tile["chart_text"] == "Last 2 quarters (2025-26 Q3 to 2025-26 Q4): 92 → 81 (falling)"
+
+
+def test_returns_table_names_overdue_with_its_date() -> None:
+    import datetime as dt
+
+    tracker = pd.DataFrame({"directorate": ["A", "B"], "return_type": ["budget", "budget"],
+                            "received_at": [pd.NaT, pd.NaT]})
+    overdue = pd.DataFrame({"directorate": ["A"], "return_type": ["budget"], "due": [dt.date(2026, 5, 12)]})
+    table = tables.returns_table(tracker, overdue).set_index("Directorate")
+    assert table.loc["A", "Devolved budget return"] == "✖ Overdue (due 12 May 2026)"
+    assert table.loc["B", "Devolved budget return"] == "✖ Missing"
+
+
+def _equality(counts: list[int], low_base: bool = False) -> pd.DataFrame:
+    known = sum(counts)
+    return pd.DataFrame({
+        "dimension": ["ethnicity"] * len(counts), "group": [f"g{i}" for i in range(len(counts))],
+        "group_label": [f"Group {i}" for i in range(len(counts))], "participants": counts,
+        "known": known, "p_share": [c / known for c in counts], "q_share": [0.5] * len(counts),
+        "ratio": [c / known / 0.5 for c in counts], "under_represented": [c / known / 0.5 < 0.8 for c in counts],
+        "low_base": low_base,
+    })
+
+
+def test_representation_hides_every_share_that_gives_a_small_count_back() -> None:
+    eq = _equality([74, 3])  # 'White 74, 96.1%' beside '<5' would give 3 back
+    table = tables.representation_table(eq, suppress=True)
+    assert table["Participants"].tolist() == ["74", "<5"]
+    assert table["Share of participants"].tolist() == ["Suppressed", "Suppressed"]
+    assert table["Ratio"].tolist() == ["Suppressed", "Suppressed"]
+    assert not any("3" in str(v) or "96" in str(v) for v in table.to_numpy().ravel())
+    # a low base is too few to judge, never under-represented
+    low = tables.representation_table(_equality([2, 1], low_base=True), suppress=False)
+    assert low["Under-represented"].tolist() == ["Too few to judge", "Too few to judge"]
+    assert tables.under_represented(_equality([2, 1], low_base=True)).empty
+
+
+def test_ward_export_is_analysis_ready() -> None:
+    frame = pd.DataFrame({"ward_code": ["W1", "W2"], "ward_name": ["A", "B"], "neighbourhood": ["N", "N"],
+                          "imd_decile": [1.0, None], "quarter": ["2025-26 Q4"] * 2,
+                          **{k.name: [1.5, None] for k in kpis_module().KPIS}})
+    council = {k.name: 2.5 for k in kpis_module().KPIS}
+    cold = pd.DataFrame({"ward_code": ["W1", "W2"], "rank": [1, 2], "is_cold_spot": [True, False]})
+    out = tables.ward_export(frame, council, cold)
+    assert out.loc[0, "participation_per_1000"] == 1.5 and out.loc[0, "participation_per_1000_council"] == 2.5
+    assert out["is_cold_spot"].tolist() == [True, False] and out["cold_spot_rank"].tolist() == [1, 2]
+    book = openpyxl.load_workbook(io.BytesIO(exports.to_excel_bytes({"W": out})))
+    sheet = book["W"]
+    header = [c.value for c in sheet[1]]
+    assert isinstance(sheet.cell(2, header.index("participation_per_1000") + 1).value, float)
+
+
+def test_bounded_lists_keep_the_lowest_and_highest() -> None:
+    table = pd.DataFrame({"v": range(100, 0, -1)})
+    cut, left_out = tables.lowest_and_highest(table, 10)
+    assert len(cut) == 20 and left_out == 80
+    assert cut["v"].tolist()[:2] == [100, 99] and cut["v"].tolist()[-1] == 1
+
+
+def test_count_axes_step_by_whole_numbers() -> None:
+    fig = charts.bar_figure(pd.DataFrame({"k": ["a", "b"], "n": [1, 2]}), "k", "n", "t", "count")
+    assert fig.layout.xaxis.dtick == 1 and fig.layout.xaxis.tickformat == ",d"
+    trend = pd.DataFrame({"quarter": ["2025-26 Q1", "2025-26 Q2"], "value": [2.0, 3.0],
+                          "complete": [True, False]})
+    fig = charts.trend_figure(trend, "Active partnerships", "count")
+    assert fig.layout.yaxis.dtick == 1
+    assert list(fig.data[0].marker.symbol) == ["circle", "circle-open"]
+    assert charts.describe_trend(trend, "Active", "count").endswith("3 in 2025-26 Q2 (incomplete).")
+
+
+def test_map_marks_wards_without_data_with_a_pattern_and_names_few_wards() -> None:
+    gj = {"features": [_square("W1", 0, 50), _square("W2", 1, 50)]}
+    df = pd.DataFrame({"ward_code": ["W1", "W2"], "ward_name": ["Alpha", "Beta"], "v": [1.0, None]})
+    fig = charts.ward_map_figure(df, gj, "v", "t", "rate")
+    names = [t.name for t in fig.data]
+    assert "No data (grey, crossed)" in names
+    crosses = next(t for t in fig.data if t.type == "scattergeo" and t.mode == "markers")
+    assert list(crosses.lon) == [1.5]
+    labels = next(t for t in fig.data if t.type == "scattergeo" and t.mode == "text")
+    assert list(labels.text) == ["Alpha", "Beta"]
+    assert "1 ward has no data" in charts.describe_map(df, "v", "t", "rate")
 
 
 def test_empty_and_missing_warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,8 +21,11 @@ st.caption(f"{directorate}, {quarter}.")
 # --- This quarter against target ------------------------------------------------------------------
 st.header("KPIs this quarter")
 rag = data.rag_status(quarter, directorate)
-st.table(tables.scorecard_table(rag.assign(pillar_title=rag["pillar"].map(theme.label)))
-         .drop(columns="Pillar"), hide_index=True)
+completeness = data.kpi_completeness(scope)
+gaps = {c.words for c in completeness.values() if not c.complete}
+for words in sorted(gaps):
+    st.warning(f"Incomplete: {theme.md_escape(words)} The figures built on it are not the whole picture.")
+st.table(tables.kpi_status_table(rag, completeness), hide_index=True)
 
 # --- Trends ---------------------------------------------------------------------------------------
 st.header("Trends over all quarters")
@@ -48,33 +51,21 @@ st.plotly_chart(
     charts.bar_figure(budget, "mechanism", "devolved_gbp", title, "gbp", value_title="Devolved (£)"),
     key="dir_budget", theme=None, alt=charts.describe_bars(budget, "mechanism", "devolved_gbp", title, "gbp"),
 )
-budget_text = budget.assign(
-    mechanism=budget["mechanism"].map(theme.label),
-    devolved_gbp=budget["devolved_gbp"].map(theme.fmt_gbp),
-    share_of_budget=budget["share_of_budget"].map(theme.fmt_pct),
-    share_of_devolved=budget["share_of_devolved"].map(theme.fmt_pct),
-).rename(columns={"mechanism": "Mechanism", "budget_lines": "Budget lines",
-                  "devolved_gbp": "Devolved", "share_of_budget": "Share of all budget",
-                  "share_of_devolved": "Share of devolved budget"})
+budget_text = tables.budget_table(budget)
 st.table(budget_text, hide_index=True)
 
 # --- Engagement -----------------------------------------------------------------------------------
 st.header("Engagement by method and stage")
 engagement = data.breakdown("engagement_by_method_stage", scope)
 title = f"Engagement activities by method and stage, {directorate}, {quarter}"
-used = engagement[engagement["activities"] > 0]
 summary = charts.describe_heatmap(engagement, title)
 st.plotly_chart(charts.heatmap_figure(engagement, "method", "stage", "activities", title),
                 key="dir_engagement", theme=None, alt=summary)
 st.caption(summary)
-st.table(
-    used.assign(method=used["method"].map(theme.label), stage=used["stage"].map(theme.label))
-    .rename(columns={"method": "Method", "stage": "Stage", "activities": "Activities",
-                     "participants": "Participants", "feedback_activities": "With feedback published"}),
-    hide_index=True,
-)
+st.table(tables.engagement_table(engagement), hide_index=True)
 
 # --- Partnerships ---------------------------------------------------------------------------------
+partner_sheets = {}
 for column, heading, breakdown in (
     ("partner_type", "Partner type", "partnerships_by_type"),
     ("arrangement", "Arrangement", "partnerships_by_arrangement"),
@@ -88,15 +79,8 @@ for column, heading, breakdown in (
         key=f"dir_partners_{column}", theme=None,
         alt=charts.describe_bars(partners, column, "partnerships", title, "count"),
     )
-    st.table(
-        partners.assign(**{column: partners[column].map(theme.label),
-                           "annual_value_gbp": partners["annual_value_gbp"].map(theme.fmt_gbp)})
-        .rename(columns={column: heading, "partnerships": "Active",
-                         "new_partnerships": "New this quarter", "cat_partnerships": "Asset transfers",
-                         "cat_long_lease": "Asset transfers on 25+ year leases",
-                         "annual_value_gbp": "Annual value"}),
-        hide_index=True,
-    )
+    st.table(tables.partnership_table(partners, column, heading), hide_index=True)
+    partner_sheets[heading] = partners
 
 # --- Commentary -----------------------------------------------------------------------------------
 st.header("Lead's commentary")
@@ -110,11 +94,13 @@ else:
 
 # --- Downloads ------------------------------------------------------------------------------------
 st.header("Download")
-sheets = {"KPIs by quarter": tables.trend_wide(trend), "Budget": budget_text,
-          "Partnerships": partners, "Engagement": engagement}
+trend_sheet = tables.trend_export(trend)
+sheets = {"KPIs by quarter": trend_sheet, "Budget": budget, "Engagement": engagement,
+          **{f"Partnerships by {h.lower()}": f for h, f in partner_sheets.items()}}
 left, right = st.columns(2)
-left.download_button("KPIs by quarter (CSV)", exports.to_csv_bytes(tables.trend_wide(trend)),
+# Built only when the reader clicks (a callable): an ordinary run builds no file.
+left.download_button("KPIs by quarter (CSV)", lambda: exports.to_csv_bytes(trend_sheet),
                      file_name=f"{directorate} KPIs.csv", mime="text/csv", key="dir_csv")
-right.download_button("All tables (Excel)", exports.to_excel_bytes(sheets),
+right.download_button("All tables (Excel)", lambda: exports.to_excel_bytes(sheets),
                       file_name=f"{directorate} {quarter}.xlsx", key="dir_xlsx",
                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

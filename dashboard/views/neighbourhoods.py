@@ -1,7 +1,9 @@
 """Neighbourhoods and wards, for scrutiny panels: map, ward profile, cold spots, representation.
 
 Every filter (quarter, neighbourhood, ward, KPI on the map) is in the URL, so a shared link
-reopens the same view.
+reopens the same view. What the page draws is bounded at any scale: the map up to
+charts.MAP_MAX_WARDS wards, lists the lowest and highest tables.SHOW_WARDS with the ward search
+for the rest; the full lists are in the downloads.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import datetime as dt
 import streamlit as st
 
 from dashboard import charts, data, exports, state, tables, theme
+from etl.quarters import last_quarters
 from kpis import Scope
 from kpis.methodology import MOST_DEPRIVED_MAX_DECILE, SMALL_NUMBER_NOTES, UNDER_REPRESENTED_RATIO
 
@@ -35,7 +38,7 @@ neighbourhood = state.url_select(
 in_scope = wards if neighbourhood == ALL else wards[wards["neighbourhood"] == neighbourhood]
 ward_options = [NO_WARD, *in_scope.sort_values("ward_name")["ward_code"]]
 ward = state.url_select(
-    "Ward", ward_options, key="nb_ward", param="ward", clear_value=NO_WARD, where=f2,
+    "Ward (type to search)", ward_options, key="nb_ward", param="ward", clear_value=NO_WARD, where=f2,
     format_func=lambda c: "No ward chosen" if c == NO_WARD else f"{names[c]} ({c})",
 )
 kpi = state.url_select("KPI on the map", list(metas), key="nb_kpi", param="kpi",
@@ -46,17 +49,31 @@ meta = metas[kpi]
 ward_frame = tables.ward_kpi_frame(data.kpi_table(quarter, "ward"), wards)
 shown = ward_frame if neighbourhood == ALL else ward_frame[ward_frame["neighbourhood"] == neighbourhood]
 area = "the whole council" if neighbourhood == ALL else f"{neighbourhood} neighbourhood"
+completeness = data.kpi_completeness(Scope((quarter,)))  # a ward needs every directorate's returns
+gaps = sorted({c.words for c in completeness.values() if not c.complete})
+for words in gaps:
+    st.warning(f"Incomplete for every ward this quarter: {theme.md_escape(words)}")
 
 # --- Map ------------------------------------------------------------------------------------------
 st.header(f"{meta.title} by ward")
 map_title = f"{meta.title}, {area}, {quarter}"
-st.plotly_chart(
-    charts.ward_map_figure(shown, data.geojson(), kpi, map_title, meta.unit, highlight=ward or None),
-    key="nb_map", theme=None, config=charts.MAP_CONFIG, alt=charts.describe_map(shown, kpi, map_title, meta.unit),
-)
-st.caption(charts.describe_map(shown, kpi, map_title, meta.unit))
-with st.expander("Every ward on the map (table)"):
-    st.table(tables.ward_value_table(shown, kpi), hide_index=True)
+summary = charts.describe_map(shown, kpi, map_title, meta.unit)
+if len(shown) > charts.MAP_MAX_WARDS:
+    st.info(f"{len(shown):,} wards are too many to draw at once: choose a neighbourhood to see its "
+            "map. The lowest and highest wards are listed below, and the ward search finds any ward.")
+else:
+    st.plotly_chart(
+        charts.ward_map_figure(shown, data.geojson(), kpi, map_title, meta.unit, highlight=ward or None),
+        key="nb_map", theme=None, config=charts.MAP_CONFIG, alt=summary,
+    )
+st.caption(summary)
+listed, left_out = tables.lowest_and_highest(tables.ward_value_table(shown, kpi))
+with st.expander("The wards on the map (table)" if not left_out else
+                 f"The {tables.SHOW_WARDS} highest and {tables.SHOW_WARDS} lowest wards (table)"):
+    st.table(listed, hide_index=True)
+    if left_out:
+        st.markdown(f"{left_out:,} wards in between are not listed: search for a ward above, or "
+                    "download every ward below.")
 
 # --- Profile --------------------------------------------------------------------------------------
 council = data.kpi_values(Scope((quarter,)))
@@ -70,16 +87,16 @@ else:
     scope, place = Scope((quarter,)), None
 
 cold = data.cold_spots(quarter)
+is_cold = bool(ward) and bool(cold.loc[cold["ward_code"] == ward, "is_cold_spot"].any())
 if place:
     st.header(f"Profile: {place}")
     values = data.kpi_values(scope)
-    rate = values["participation_per_1000"]
     c1, c2 = st.columns(2)
     c1.metric(f"Participation per 1,000 residents, {place}",
-              theme.fmt_kpi(rate, "rate"))
+              theme.fmt_kpi(values["participation_per_1000"], "rate"))
     c2.metric("Participation per 1,000 residents, whole council",
               theme.fmt_kpi(council["participation_per_1000"], "rate"))
-    if ward and bool(cold.loc[cold["ward_code"] == ward, "is_cold_spot"].any()):
+    if is_cold:
         st.warning(f"{theme.md_escape(place)} is a cold spot this quarter: among the fifth of wards "
                    "with the lowest participation.")
     profile = tables.comparison_table(values, council, place)
@@ -101,33 +118,35 @@ if neighbourhood != ALL:
 if spots.empty:
     st.markdown("None in this area.")
 else:
-    st.table(
-        spots.assign(participation_per_1000=spots["participation_per_1000"].map(
-            lambda v: theme.fmt_kpi(v, "rate")), population=spots["population"].map(theme.fmt_int))
-        [["rank", "ward_name", "neighbourhood", "participants", "population", "participation_per_1000"]]
-        .rename(columns={"rank": "Rank (1 = lowest)", "ward_name": "Ward", "neighbourhood": "Neighbourhood",
-                         "participants": "Participants", "population": "Residents",
-                         "participation_per_1000": "Per 1,000"}),
-        hide_index=True,
-    )
+    spot_table = tables.cold_spot_table(spots)
+    st.table(spot_table.head(2 * tables.SHOW_WARDS), hide_index=True)
+    if len(spot_table) > 2 * tables.SHOW_WARDS:
+        st.markdown(f"The {2 * tables.SHOW_WARDS} lowest of {len(spot_table):,} cold spots are listed; "
+                    "the ward download has every ward's cold-spot rank.")
 
 # --- Representation -------------------------------------------------------------------------------
-st.header(f"Who took part: {place or 'whole council'}")
+who = place or "whole council"
+st.header(f"Who took part: {who}")
 equality = data.equality_breakdown(scope)
-under = equality[equality["under_represented"]]
+under = tables.under_represented(equality)
 if not under.empty:
     st.warning(
-        "Under-represented (fewer than "
-        f"{UNDER_REPRESENTED_RATIO:.0%} of their population share): "
+        f"Under-represented (fewer than {UNDER_REPRESENTED_RATIO:.0%} of their population share): "
         + ", ".join(f"{r.group_label} ({r.ratio:.2f})" for r in under.itertuples())
     )
 if equality["low_base"].any():
-    st.info("Some dimensions have fewer than 30 participants with a known group (a low base): "
-            "differences may be chance.")
-title = f"Representation by group, {place or 'whole council'}, {quarter}"
-st.plotly_chart(charts.representation_figure(equality, UNDER_REPRESENTED_RATIO), key="nb_repr", theme=None,
-                alt=charts.describe_representation(equality, UNDER_REPRESENTED_RATIO))
+    low = sorted({theme.label(d).lower() for d in equality.loc[equality["low_base"], "dimension"]})
+    st.info(f"{', '.join(low).capitalize()}: {tables.LOW_BASE_WORDS}, so no group there is called "
+            "under-represented.")
+title = f"Representation by group, {who}, {quarter}"
 representation = tables.representation_table(equality, suppress=bool(ward))
+hidden = tables.suppressed_dimensions(equality) if ward else set()
+chartable = equality[~equality["low_base"].astype(bool) & ~equality["dimension"].isin(hidden)]
+if hidden or equality["low_base"].any():
+    st.markdown("The chart leaves out the dimensions with a low base"
+                + (" and those whose figures are suppressed" if hidden else "") + ".")
+st.plotly_chart(charts.representation_figure(chartable, UNDER_REPRESENTED_RATIO), key="nb_repr",
+                theme=None, alt=charts.describe_representation(chartable, UNDER_REPRESENTED_RATIO))
 st.table(representation, hide_index=True)
 if ward:
     st.caption(SMALL_NUMBER_NOTES[0].replace("`", ""))
@@ -135,6 +154,7 @@ if ward:
 # --- Deprivation ----------------------------------------------------------------------------------
 st.header("Deprivation")
 split = data.deprivation_split(Scope((quarter,)))
+similar = tables.similar_deprivation(ward_frame, ward, kpi) if ward else None
 if split.empty:
     st.markdown("No IMD deciles are loaded in the ward reference, so there is no deprivation comparison.")
 else:
@@ -142,41 +162,47 @@ else:
         f"Participation per 1,000 residents in the most deprived wards (IMD deciles 1-"
         f"{MOST_DEPRIVED_MAX_DECILE}) against the other wards, whole council:"
     )
-    st.table(split.assign(participation_per_1000=split["participation_per_1000"].map(
-        lambda v: theme.fmt_kpi(v, "rate")), population=split["population"].map(theme.fmt_int))
-        .rename(columns={"band": "Wards", "wards": "Number of wards", "participants": "Participants",
-                         "population": "Residents", "participation_per_1000": "Per 1,000"}),
-        hide_index=True)
-    if ward:
-        similar = tables.similar_deprivation(ward_frame, ward, kpi)
-        if not similar.empty:
-            st.subheader(f"Wards of similar deprivation to {names[ward]}", anchor=False)
-            st.caption(f"Wards within one IMD decile of {names[ward]}, by {meta.title.lower()}.")
-            st.table(similar, hide_index=True)
+    st.table(tables.deprivation_table(split), hide_index=True)
+    if similar is not None and not similar.empty:
+        st.subheader(f"Wards of similar deprivation to {names[ward]}", anchor=False)
+        st.caption(f"Wards within one IMD decile of {names[ward]}, by {meta.title.lower()}.")
+        near, left_out = tables.lowest_and_highest(similar)
+        st.table(near, hide_index=True)
+        if left_out:
+            st.markdown(f"{left_out:,} more wards of similar deprivation are in the download.")
 
 # --- Downloads ------------------------------------------------------------------------------------
 st.header("Download")
-ward_table = tables.ward_value_table(shown, kpi)
-full = shown[["ward_code", "ward_name", "neighbourhood", "imd_decile", "quarter",
-              *[m for m in metas]]]
-sheets = {"Ward KPIs": full, "Profile": profile, "Representation": representation}
+export = tables.ward_export(shown, council, cold)
+sheets = {"Ward KPIs": export, "Cold spots": cold, "Profile": profile, "Representation": representation}
 d1, d2, d3 = st.columns(3)
-d1.download_button("Ward KPIs (CSV)", exports.to_csv_bytes(full), key="nb_csv",
+# Each file is built only when the reader clicks (a callable): an ordinary run builds none.
+d1.download_button("Ward KPIs (CSV)", lambda: exports.to_csv_bytes(export), key="nb_csv",
                    file_name=f"ward KPIs {quarter}.csv", mime="text/csv")
-d2.download_button("Tables (Excel)", exports.to_excel_bytes(sheets), key="nb_xlsx",
+d2.download_button("Tables (Excel)", lambda: exports.to_excel_bytes(sheets), key="nb_xlsx",
                    file_name=f"wards {quarter}.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 if ward:
-    pack = exports.ward_pack_html(
-        ward_name=names[ward], ward_code=ward,
-        neighbourhood=str(wards.loc[wards["ward_code"] == ward, "neighbourhood"].iloc[0]),
-        quarter=quarter, kpi_rows=profile, representation=representation,
-        cold_spot=bool(cold.loc[cold["ward_code"] == ward, "is_cold_spot"].any()),
-        figure_html=exports.map_svg(data.geojson(), ward, f"Map: {names[ward]} (filled) among "
-                                    "the council's wards", names),
-        generated=f"{dt.datetime.now():%-d %B %Y %H:%M}", notes=SMALL_NUMBER_NOTES,
-    )
-    d3.download_button("Printable ward pack (HTML)", pack.encode("utf-8"), key="nb_pack",
+    pack_quarters = tuple(q for q in last_quarters(quarter, 4) if q in set(data.quarters()))
+    ward_trend = data.kpi_trend(scope, pack_quarters)
+    geojson = data.geojson()
+    spots_all = tables.cold_spot_table(cold[cold["is_cold_spot"]])
+    neighbourhood_of = str(wards.loc[wards["ward_code"] == ward, "neighbourhood"].iloc[0])
+
+    def pack() -> bytes:
+        return exports.ward_pack_html(
+            council=data.council_name(), ward_name=names[ward], ward_code=ward,
+            neighbourhood=neighbourhood_of, quarter=quarter, kpi_rows=profile,
+            representation=representation, cold_spot=is_cold,
+            trend=tables.trend_wide(ward_trend), cold_spots=spots_all.head(2 * tables.SHOW_WARDS),
+            similar=similar if similar is not None else None,
+            incomplete=gaps,
+            figure_html=exports.map_svg(geojson, ward, f"Map: {names[ward]} (filled) among "
+                                        "the council's wards", names),
+            generated=f"{dt.datetime.now():%-d %B %Y %H:%M}", notes=SMALL_NUMBER_NOTES,
+        ).encode("utf-8")
+
+    d3.download_button("Printable ward pack (HTML)", pack, key="nb_pack",
                        file_name=f"ward pack {names[ward]} {quarter}.html", mime="text/html")
 else:
     d3.markdown("Choose a ward for its printable ward pack.")

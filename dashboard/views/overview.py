@@ -1,4 +1,5 @@
-"""Overview for senior leaders: headline KPIs, the four pillars, the directorate league, returns."""
+"""Overview for senior leaders: where returns stand, headline KPIs with their trends, the four
+pillars, the directorate league and the quarter's returns."""
 
 from __future__ import annotations
 
@@ -7,8 +8,22 @@ import streamlit as st
 from dashboard import data, exports, state, tables, theme
 from etl.quarters import last_quarters
 from kpis import Scope
+from kpis.methodology import LEAGUE_NOTES
 
 st.title("Localism overview")
+
+# --- Where returns stand (the current reporting quarter, even with nothing in) --------------------
+status = data.reporting_status()
+with st.container(border=True):
+    st.subheader("Where returns stand", anchor=False)
+    first, *rest = status.words
+    st.markdown(theme.md_escape(first))
+    for line in rest:
+        if line.startswith("Overdue"):
+            st.warning(theme.md_escape(line), icon=":material/schedule:")
+        else:
+            st.markdown(theme.md_escape(line))
+
 quarter = state.chosen_quarter()
 if quarter is None:
     st.info("No returns have been loaded yet: once directorates send their returns, the KPIs appear here.")
@@ -23,7 +38,8 @@ st.caption(
 # --- Headline tiles -----------------------------------------------------------------------------
 st.header("Headline KPIs")
 rag = data.rag_status(quarter)
-trend = data.kpi_trend(Scope((quarter,)), (quarter,))
+tile_quarters = tuple(last_quarters(quarter, tables.TILE_QUARTERS))
+trend = data.kpi_trend(Scope((quarter,)), tile_quarters)
 tiles = tables.headline_rows(rag, trend, quarter)
 for start in range(0, len(tiles), 3):
     for column, tile in zip(st.columns(3), tiles[start:start + 3], strict=False):
@@ -32,20 +48,22 @@ for start in range(0, len(tiles), 3):
                 tile["title"], tile["value"], delta=tile["delta"],
                 delta_color="off" if tile["flat"] else "inverse" if tile["inverse"] else "normal",
                 delta_arrow="off" if tile["flat"] else "auto", help=tile["help"],
+                chart_data=tile["chart"] if any(v is not None for v in tile["chart"]) else None,
+                chart_type="line",
             )
             st.markdown(f"**{tile['status']}**" + (f" · {tile['target']}" if tile["target"] else ""))
+            if tile["note"]:
+                st.markdown(f"**{theme.md_escape(tile['note'])}**")
+            st.markdown(theme.md_escape(tile["chart_text"]))
 
 # --- Pillars ------------------------------------------------------------------------------------
 st.header("The four pillars")
 scorecard = data.pillar_scorecard(quarter)
 summary = tables.pillar_summary(scorecard)
-for column, row in zip(st.columns(len(summary)), summary.itertuples(index=False), strict=True):
+for column, row in zip(st.columns(len(summary)), summary.to_dict("records"), strict=True):
     with column, st.container(border=True):
-        st.subheader(row.pillar, anchor=False)
-        st.markdown(
-            f"{row.kpis} KPI{'s' if row.kpis != 1 else ''}: ✔ {row.green} on target, ▲ {row.amber} within 10%, "
-            f"✖ {row.red} off target, ○ {row.grey} without a target or data"
-        )
+        st.subheader(row["pillar"], anchor=False)
+        st.markdown(tables.pillar_words(row))
 st.table(tables.scorecard_table(scorecard), hide_index=True)
 
 # --- Directorate league -------------------------------------------------------------------------
@@ -53,16 +71,16 @@ st.header("Directorate league")
 have = set(data.quarters())
 recent = tuple(q for q in last_quarters(quarter, 4) if q in have)
 league = data.directorate_league(quarter)
+completeness = data.completeness_table(quarter, "directorate")
 trend_kpi = "participation_per_1000"
-league_display = tables.league_table(league, data.league_history(recent), trend_kpi)
+league_display = tables.league_table(league, data.league_history(recent), trend_kpi, completeness)
+over = f"over {len(recent)} quarters" if len(recent) != 1 else "for this quarter only"
 st.caption(
-    "Ordered by KPIs on target, then fewest off target, then participation. The trend column "
-    f"shows participation per 1,000 residents over {len(recent)} quarters, oldest first. "
-    "'Lagging' marks the bottom third: fewest KPIs on target net of those off target (or, "
-    "where no targets are set, the lowest across the KPIs)."
+    "In league order. The trend column shows participation per 1,000 residents "
+    f"{over}, oldest first. " + " ".join(LEAGUE_NOTES)
 )
 st.table(league_display, hide_index=True)
-lagging = league_display.loc[league_display["Lagging"] == "Yes", "Directorate"].tolist()
+lagging = league_display.loc[league_display["Lagging"] == "Lagging", "Directorate"].tolist()
 if lagging:
     st.markdown("**Lagging directorates.** Open one to see why:")
     for name in lagging:
@@ -72,24 +90,28 @@ if lagging:
 # --- Returns tracker ----------------------------------------------------------------------------
 st.header(f"Returns for {quarter}")
 tracker = data.returns_tracker(quarter)
+overdue = status.overdue[status.overdue["quarter"] == quarter] if not status.overdue.empty else status.overdue
 missing = tables.missing_returns(tracker)
 received = len(tracker) - len(missing)
-st.markdown(f"{received} of {len(tracker)} returns received.")
+st.markdown(f"{received:,} of {len(tracker):,} returns received.")
 if missing:
     st.warning("Missing: " + "; ".join(theme.md_escape(m) for m in missing))
-st.table(tables.returns_table(tracker), hide_index=True)
+st.table(tables.returns_table(tracker, overdue), hide_index=True)
 
 # --- Downloads ----------------------------------------------------------------------------------
 st.header("Download")
+league_sheet = tables.league_export(league, completeness)
 sheets = {
     "KPIs": rag.drop(columns=["icon"]),
     "Pillars": scorecard.drop(columns=["icon"]),
-    "Directorate league": league,
+    "Directorate league": league_sheet,
     "Returns": tracker,
+    "Overdue": status.overdue,
 }
 left, right = st.columns(2)
-left.download_button("Directorate league (CSV)", exports.to_csv_bytes(league), key="ov_csv",
+# Built only when the reader clicks (a callable): an ordinary run builds no file.
+left.download_button("Directorate league (CSV)", lambda: exports.to_csv_bytes(league_sheet), key="ov_csv",
                      file_name=f"directorate league {quarter}.csv", mime="text/csv")
-right.download_button("All overview tables (Excel)", exports.to_excel_bytes(sheets), key="ov_xlsx",
+right.download_button("All overview tables (Excel)", lambda: exports.to_excel_bytes(sheets), key="ov_xlsx",
                       file_name=f"localism overview {quarter}.xlsx",
                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
