@@ -227,12 +227,18 @@ def ward_map_figure(df: pd.DataFrame, geojson: dict[str, Any], value: str, title
             )
         )
     if len(df) <= MAP_LABEL_WARDS:
-        named = [(c, n) for c, n in zip(df["ward_code"], df["ward_name"], strict=True) if c in points]
+        values = pd.to_numeric(df[value], errors="coerce")
+        low, high = values.min(), values.max()
+        named = [(c, n, v) for c, n, v in zip(df["ward_code"], df["ward_name"], values, strict=True)
+                 if c in points]
+        # Dark text on the light half of the scale, white on the dark half (contrast either way).
+        colours = ["#ffffff" if not pd.isna(v) and high > low and (v - low) / (high - low) > 0.6
+                   else theme.TEXT for _, _, v in named]
         fig.add_trace(
             go.Scattergeo(
-                lon=[points[c][0] for c, _ in named], lat=[points[c][1] for c, _ in named],
-                text=[n for _, n in named], mode="text", hoverinfo="skip", showlegend=False,
-                textfont={"size": 11, "color": theme.TEXT},
+                lon=[points[c][0] for c, _, _ in named], lat=[points[c][1] for c, _, _ in named],
+                text=[n for _, n, _ in named], mode="text", hoverinfo="skip", showlegend=False,
+                textfont={"size": 11, "color": colours},
             )
         )
     if highlight and highlight in set(df["ward_code"]):

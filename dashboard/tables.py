@@ -16,6 +16,7 @@ from kpis.methodology import KPI_BY_NAME, KPIS, LONG_LEASE_YEARS, LOW_BASE_MIN_K
 RECEIVED = "✔ Received"
 MISSING = "✖ Missing"
 OVERDUE = "✖ Overdue"
+NOT_RECEIVED = "Return not received"
 
 
 def status_text(icon: str, label: str) -> str:
@@ -109,8 +110,10 @@ def pillar_words(row: dict) -> str:
 
 def sparkline(values: Sequence[float | None], unit: str) -> str:
     """A short text trend: '10.0 → 12.5 → 11.2 (falling)'."""
+    from kpis.methodology import display_round
+
     shown = [theme.fmt_kpi(v, unit) for v in values]
-    known = [v for v in values if not theme.is_missing(v)]
+    known = [display_round(v, unit) for v in values if not theme.is_missing(v)]  # as shown
     word = ""
     if len(known) >= 2:
         word = " (rising)" if known[-1] > known[0] else " (falling)" if known[-1] < known[0] else " (level)"
@@ -154,13 +157,20 @@ def league_table(league: pd.DataFrame, history: pd.DataFrame, trend_kpi: str,
     } if not history.empty else {}
     ranked = league.sort_values("league_rank", kind="stable")
     words = returns_in(completeness) if completeness is not None else {}
+    gone: set[tuple[str, str]] = set()
+    if completeness is not None and "kpi" in completeness:
+        short = completeness[~completeness["complete"].astype(bool)]
+        gone = set(zip(short["directorate"], short["kpi"], strict=True))
     out = pd.DataFrame({"Rank": ranked["league_rank"].astype(int).to_numpy(),
-                        "Directorate": ranked["directorate"].to_numpy()})
+                        "Directorate": ranked["directorate"].to_numpy(),
+                        "Lagging": ranked["assessment"].to_numpy()})
     for k in LEAGUE_KPIS:
-        out[KPI_BY_NAME[k].title] = [theme.fmt_kpi(v, KPI_BY_NAME[k].unit) for v in ranked[k]]
+        unit = KPI_BY_NAME[k].unit
+        # A figure built without the return it needs is not a figure: say so in its cell.
+        out[KPI_BY_NAME[k].title] = [NOT_RECEIVED if (d, k) in gone else theme.fmt_kpi(v, unit)
+                                     for d, v in zip(ranked["directorate"], ranked[k], strict=True)]
     for status in ("green", "amber", "red"):
         out[f"{STATUSES[status].icon} {STATUSES[status].label}"] = ranked[status].astype(int).to_numpy()
-    out["Lagging"] = ranked["assessment"].to_numpy()
     if words:
         out["Returns"] = [words.get(d, "") for d in ranked["directorate"]]
     out[f"Trend: {KPI_BY_NAME[trend_kpi].title}"] = [trends.get(d, "") for d in ranked["directorate"]]
@@ -183,6 +193,24 @@ def league_export(league: pd.DataFrame, completeness: pd.DataFrame | None = None
         words = returns_in(completeness)
         out["returns"] = [words.get(d, "") for d in ranked["directorate"]]
     return out
+
+
+def overdue_lines(overdue: pd.DataFrame, expected_per_quarter: int) -> list[str]:
+    """One sentence per quarter with overdue returns, oldest first: every return named, or 'all
+    N returns' when none of the quarter's has come."""
+    lines = []
+    if overdue.empty:
+        return lines
+    for q, part in overdue.groupby("quarter", sort=True):
+        due, days = part["due"].iloc[0], int(part["days_overdue"].iloc[0])
+        when = f"due {due:%-d %B %Y}, {days:,} day{'s' if days != 1 else ''} ago"
+        if len(part) >= expected_per_quarter:
+            lines.append(f"Overdue for {q} ({when}): all {len(part):,} returns; none has been received.")
+        else:
+            names = "; ".join(f"{d}: {t}" for d, t in zip(part["directorate"], part["return_title"], strict=True))
+            n = len(part)
+            lines.append(f"Overdue for {q} ({when}): {n:,} return{'s' if n != 1 else ''}: {names}.")
+    return lines
 
 
 def returns_table(tracker: pd.DataFrame, overdue: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -443,7 +471,8 @@ def representation_table(equality: pd.DataFrame, suppress: bool) -> pd.DataFrame
             "Share of population": theme.fmt_pct(r.q_share),
             "Ratio": ("Suppressed" if masked else TOO_FEW if low
                       else f"{r.ratio:.2f}" if not theme.is_missing(r.ratio) else "No data"),
-            "Under-represented": (TOO_FEW if low else "Yes" if r.under_represented else ""),
+            "Under-represented": ("Suppressed" if masked else TOO_FEW if low
+                                  else "Yes" if r.under_represented else ""),
         })
     return pd.DataFrame(rows, columns=["Dimension", "Group", "Participants", "Share of participants",
                                        "Share of population", "Ratio", "Under-represented"])
@@ -458,9 +487,13 @@ def suppressed_dimensions(equality: pd.DataFrame) -> set[str]:
     return set(equality.loc[small, "dimension"])
 
 
-def under_represented(equality: pd.DataFrame) -> pd.DataFrame:
-    """The groups to name as under-represented: flagged, and not on a low base."""
-    return equality[equality["under_represented"].astype(bool) & ~equality["low_base"].astype(bool)]
+def under_represented(equality: pd.DataFrame, suppress: bool = False) -> pd.DataFrame:
+    """The groups to name as under-represented: flagged, not on a low base, and (with
+    `suppress`, for a single ward) not in a dimension whose figures are suppressed."""
+    keep = equality["under_represented"].astype(bool) & ~equality["low_base"].astype(bool)
+    if suppress:
+        keep &= ~equality["dimension"].isin(suppressed_dimensions(equality))
+    return equality[keep]
 
 
 LOW_BASE_WORDS = (f"fewer than {LOW_BASE_MIN_KNOWN} participants with a known group (a low base): "

@@ -63,10 +63,6 @@ class Actor:
     def is_admin(self) -> bool:
         return self.role == "admin"
 
-    def can_submit(self) -> bool:
-        """Whether the role sends returns at all."""
-        return self.role in ("lead", "admin")
-
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "role": self.role, "directorates": list(self.directorates), "email": self.email}
 

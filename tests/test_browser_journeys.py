@@ -128,6 +128,82 @@ def test_scrutiny_journey(app_url: str, chrome, tmp_path: Path) -> None:
     page.context.close()
 
 
+def _text(page) -> str:
+    return page.locator('[data-testid="stMain"]').inner_text()
+
+
+def test_words_on_an_incomplete_quarter(app_url: str, chrome) -> None:
+    """The demo council: Children and Families' 2025-26 Q4 register is missing, every deadline has
+    passed, and Lower Kell has one participant with a known group (a low base)."""
+    page = b.new_page(chrome, viewport=(1280, 900))
+    page.goto(f"{app_url}/?quarter=2025-26+Q4")
+    b.wait_for_app(page)
+    text = _text(page)
+    assert "Where returns stand" in text and "Current reporting quarter:" in text
+    assert "Overdue for 2025-26 Q4 (due 12 May 2026" in text
+    assert "1 return: Children and Families: Partnership register." in text
+    assert "The newest figures are for 2025-26 Q4" in text
+    assert ("Incomplete: 5 of 6 directorates' partnership registers received; missing: Children "
+            "and Families.") in text
+    metric = page.locator('[data-testid="stMetric"]', has_text="Active partnerships").first
+    assert metric.locator('[data-testid="stMetricDelta"]').count() == 0  # a missing register is not a fall
+    assert metric.locator("svg, canvas").count() >= 1  # the tile's small trend chart
+    assert "Last 8 quarters (2024-25 Q1 to 2025-26 Q4): 62 → 69" in text  # its words
+    assert "Return not received" in text  # the league cell, not 0
+    b.screenshot(page, "issue8-overview", full_page=False)
+    b.screenshot(page, "issue8-overview-full")
+
+    page.goto(f"{app_url}/directorates?quarter=2025-26+Q4&directorate=Children+and+Families")
+    b.wait_for_app(page)
+    text = _text(page)
+    assert "Incomplete: Children and Families' partnership register not yet received." in text
+    assert "Its partnerships are not shown until it arrives." in text
+    assert "○ No target" in text  # its participation takes no council target
+    b.screenshot(page, "issue8-directorate", full_page=False)
+    b.screenshot(page, "issue8-directorate-full")
+
+    page.goto(f"{app_url}/neighbourhoods?quarter=2025-26+Q4&neighbourhood=Kellbrook+Valley&ward=E05900011")
+    b.wait_for_app(page)
+    text = _text(page)
+    assert "Profile: Lower Kell" in text and "Lower Kell is a cold spot this quarter" in text
+    assert "Incomplete for every ward this quarter: 5 of 6 directorates' partnership registers" in text
+    assert "Too few to judge" in text and "Under-represented (fewer than" not in text
+    assert "<5" in text and "100.0%" not in text  # one known participant: no share gives them away
+    b.screenshot(page, "issue8-ward", full_page=False)
+    b.screenshot(page, "issue8-ward-full")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Printable ward pack (HTML)").click()
+    pack = b.ARTIFACTS / "issue8-ward-pack.html"
+    info.value.save_as(pack)
+    html = pack.read_text(encoding="utf-8")
+    assert "Demo Borough Council (fictional): localism ward pack" in html
+    assert "<h1>Lower Kell</h1>" in html and "Incomplete:</strong> 5 of 6 directorates&#x27;" in html
+    assert "Trend over recent quarters" in html and "Cold spots in Demo Borough Council" in html
+    assert "Wards of similar deprivation" in html and "Too few to judge" in html
+    assert "100.0%" not in html and "<script" not in html.lower()
+    viewer = b.new_page(chrome, viewport=(1280, 900))
+    requests: list[str] = []
+    viewer.on("request", lambda r: requests.append(r.url))
+    viewer.goto(pack.resolve().as_uri())
+    b.screenshot(viewer, "issue8-ward-pack", full_page=False)
+    b.screenshot(viewer, "issue8-ward-pack-full")
+    assert all(r.startswith("file://") for r in requests), requests
+    viewer.context.close()
+    page.context.close()
+
+
+def test_nothing_is_fetched_from_outside(app_url: str, chrome) -> None:
+    page = b.new_page(chrome)
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    for path in ("", "directorates", "neighbourhoods?ward=E05900017", "methods"):
+        page.goto(f"{app_url}/{path}")
+        b.wait_for_app(page)
+    outside = sorted({r for r in requests if not r.startswith(app_url) and not r.startswith("data:")})
+    assert not outside, outside
+    page.context.close()
+
+
 def _sign_in(page, account: str) -> None:
     from etl.access import DEMO_PASSWORD
 

@@ -47,22 +47,30 @@ with st.expander("Every KPI by quarter (table)"):
 st.header("Devolved budget by mechanism")
 budget = data.breakdown("budget_by_mechanism", scope)
 title = f"Devolved budget by mechanism, {directorate}, {quarter}"
-st.plotly_chart(
-    charts.bar_figure(budget, "mechanism", "devolved_gbp", title, "gbp", value_title="Devolved (£)"),
-    key="dir_budget", theme=None, alt=charts.describe_bars(budget, "mechanism", "devolved_gbp", title, "gbp"),
-)
-budget_text = tables.budget_table(budget)
-st.table(budget_text, hide_index=True)
+if not completeness["devolved_budget_share"].complete:  # no return is not 'no budget'
+    st.warning(f"{theme.md_escape(completeness['devolved_budget_share'].words)} Its budget is not "
+               "shown until it arrives.")
+else:
+    st.plotly_chart(
+        charts.bar_figure(budget, "mechanism", "devolved_gbp", title, "gbp", value_title="Devolved (£)"),
+        key="dir_budget", theme=None,
+        alt=charts.describe_bars(budget, "mechanism", "devolved_gbp", title, "gbp"),
+    )
+    st.table(tables.budget_table(budget), hide_index=True)
 
 # --- Engagement -----------------------------------------------------------------------------------
 st.header("Engagement by method and stage")
 engagement = data.breakdown("engagement_by_method_stage", scope)
 title = f"Engagement activities by method and stage, {directorate}, {quarter}"
-summary = charts.describe_heatmap(engagement, title)
-st.plotly_chart(charts.heatmap_figure(engagement, "method", "stage", "activities", title),
-                key="dir_engagement", theme=None, alt=summary)
-st.caption(summary)
-st.table(tables.engagement_table(engagement), hide_index=True)
+if not completeness["feedback_rate"].complete:
+    st.warning(f"{theme.md_escape(completeness['feedback_rate'].words)} Its activities are not "
+               "shown until it arrives.")
+else:
+    summary = charts.describe_heatmap(engagement, title)
+    st.plotly_chart(charts.heatmap_figure(engagement, "method", "stage", "activities", title),
+                    key="dir_engagement", theme=None, alt=summary)
+    st.caption(summary)
+    st.table(tables.engagement_table(engagement), hide_index=True)
 
 # --- Partnerships ---------------------------------------------------------------------------------
 partner_sheets = {}
@@ -72,6 +80,11 @@ for column, heading, breakdown in (
 ):
     st.header(f"Partnerships by {heading.lower()}")
     partners = data.breakdown(breakdown, scope)
+    partner_sheets[heading] = partners
+    register = completeness["active_partnerships"]
+    if not register.complete:  # no register is not 'no partnerships'
+        st.warning(f"{theme.md_escape(register.words)} Its partnerships are not shown until it arrives.")
+        continue
     title = f"Active partnerships by {heading.lower()}, {directorate}, {quarter}"
     st.plotly_chart(
         charts.bar_figure(partners, column, "partnerships", title, "count",
@@ -80,7 +93,6 @@ for column, heading, breakdown in (
         alt=charts.describe_bars(partners, column, "partnerships", title, "count"),
     )
     st.table(tables.partnership_table(partners, column, heading), hide_index=True)
-    partner_sheets[heading] = partners
 
 # --- Commentary -----------------------------------------------------------------------------------
 st.header("Lead's commentary")

@@ -38,7 +38,8 @@ neighbourhood = state.url_select(
 in_scope = wards if neighbourhood == ALL else wards[wards["neighbourhood"] == neighbourhood]
 ward_options = [NO_WARD, *in_scope.sort_values("ward_name")["ward_code"]]
 ward = state.url_select(
-    "Ward (type to search)", ward_options, key="nb_ward", param="ward", clear_value=NO_WARD, where=f2,
+    "Ward", ward_options, key="nb_ward", param="ward", clear_value=NO_WARD, where=f2,
+    help="Type part of a ward's name or code to find it among every ward.",
     format_func=lambda c: "No ward chosen" if c == NO_WARD else f"{names[c]} ({c})",
 )
 kpi = state.url_select("KPI on the map", list(metas), key="nb_kpi", param="kpi",
@@ -128,7 +129,7 @@ else:
 who = place or "whole council"
 st.header(f"Who took part: {who}")
 equality = data.equality_breakdown(scope)
-under = tables.under_represented(equality)
+under = tables.under_represented(equality, suppress=bool(ward))
 if not under.empty:
     st.warning(
         f"Under-represented (fewer than {UNDER_REPRESENTED_RATIO:.0%} of their population share): "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data, exports, state, tables, theme
+from etl.contract import RETURN_TYPES
 from etl.quarters import last_quarters
 from kpis import Scope
 from kpis.methodology import LEAGUE_NOTES
@@ -16,13 +17,13 @@ st.title("Localism overview")
 status = data.reporting_status()
 with st.container(border=True):
     st.subheader("Where returns stand", anchor=False)
-    first, *rest = status.words
-    st.markdown(theme.md_escape(first))
-    for line in rest:
-        if line.startswith("Overdue"):
-            st.warning(theme.md_escape(line), icon=":material/schedule:")
-        else:
-            st.markdown(theme.md_escape(line))
+    st.markdown(theme.md_escape(status.words[0]))
+    late = tables.overdue_lines(status.overdue, len(data.directorates()) * len(RETURN_TYPES))
+    if late:
+        st.warning("\n\n".join(theme.md_escape(line) for line in late), icon=":material/schedule:")
+    else:
+        st.markdown("No return is overdue.")
+    st.markdown(theme.md_escape(status.words[-1]))  # how old the newest figures are
 
 quarter = state.chosen_quarter()
 if quarter is None:
@@ -60,10 +61,12 @@ for start in range(0, len(tiles), 3):
 st.header("The four pillars")
 scorecard = data.pillar_scorecard(quarter)
 summary = tables.pillar_summary(scorecard)
-for column, row in zip(st.columns(len(summary)), summary.to_dict("records"), strict=True):
-    with column, st.container(border=True):
-        st.subheader(row["pillar"], anchor=False)
-        st.markdown(tables.pillar_words(row))
+records = summary.to_dict("records")
+for start in range(0, len(records), 2):  # two a row: a pillar's name never breaks mid-word
+    for column, row in zip(st.columns(2), records[start:start + 2], strict=False):
+        with column, st.container(border=True):
+            st.subheader(row["pillar"], anchor=False)
+            st.markdown(tables.pillar_words(row))
 st.table(tables.scorecard_table(scorecard), hide_index=True)
 
 # --- Directorate league -------------------------------------------------------------------------
