@@ -209,10 +209,9 @@ def ward_pack_html(
     for words in incomplete:
         parts.append(f"<p><strong>Incomplete:</strong> {e(words)}</p>")
     if cold_spot:
-        parts.append(
-            "<p><strong>Cold spot:</strong> this ward is among the fifth of wards with the lowest "
-            "participation this quarter.</p>"
-        )
+        from dashboard.tables import COLD_SPOT_WORDS
+
+        parts.append(f"<p><strong>Cold spot:</strong> this ward is {e(COLD_SPOT_WORDS)} this quarter.</p>")
     parts.append("<h2>Localism KPIs: this ward against the council</h2>")
     parts.append(html_table(kpi_rows, f"KPIs for {ward_name} and the comparator, {quarter}",
                             numeric=[c for c in kpi_rows.columns if c not in ("KPI", "Status", "Difference")]))

@@ -11,7 +11,14 @@ import pandas as pd
 
 from dashboard import theme
 from etl.contract import RETURN_TITLES, RETURN_TYPES
-from kpis.methodology import KPI_BY_NAME, KPIS, LONG_LEASE_YEARS, LOW_BASE_MIN_KNOWN, STATUSES
+from kpis.methodology import (
+    COLD_SPOT_DIVISOR,
+    KPI_BY_NAME,
+    KPIS,
+    LONG_LEASE_YEARS,
+    LOW_BASE_MIN_KNOWN,
+    STATUSES,
+)
 
 RECEIVED = "✔ Received"
 MISSING = "✖ Missing"
@@ -449,6 +456,8 @@ def ward_export(frame: pd.DataFrame, council: dict, cold: pd.DataFrame,
 
 
 TOO_FEW = "Too few to judge"
+COLD_SPOT_WORDS = f"among the 1 in {COLD_SPOT_DIVISOR} wards with the lowest participation"
+"""What a cold spot is, in the words pages and the ward pack use (from the methodology)."""
 
 
 def representation_table(equality: pd.DataFrame, suppress: bool) -> pd.DataFrame:

@@ -37,7 +37,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-LOAD_TIMEOUT_MS = 30_000  # a cold page load is about 5 s (Plotly's bundle); allow for slow CI
+LOAD_TIMEOUT_MS = 90_000  # a cold page load is about 5 s (Plotly's bundle); allow for a loaded CI machine
 
 
 def have_playwright() -> bool:

@@ -98,8 +98,7 @@ if place:
     c2.metric("Participation per 1,000 residents, whole council",
               theme.fmt_kpi(council["participation_per_1000"], "rate"))
     if is_cold:
-        st.warning(f"{theme.md_escape(place)} is a cold spot this quarter: among the fifth of wards "
-                   "with the lowest participation.")
+        st.warning(f"{theme.md_escape(place)} is a cold spot this quarter: {tables.COLD_SPOT_WORDS}.")
     profile = tables.comparison_table(values, council, place)
     st.table(profile, hide_index=True)
 else:
@@ -110,7 +109,7 @@ else:
 # --- Cold spots -----------------------------------------------------------------------------------
 st.header("Cold spots")
 st.markdown(
-    "Wards in the bottom fifth for participation per 1,000 residents this quarter"
+    f"Wards {tables.COLD_SPOT_WORDS} per 1,000 residents this quarter"
     + ("" if neighbourhood == ALL else f" (showing those in {theme.md_escape(neighbourhood)})") + "."
 )
 spots = cold[cold["is_cold_spot"]]
