@@ -69,7 +69,7 @@ _READS: tuple[Callable[..., Any], ...] = (
     kpis.pillar_scorecard, kpis.directorate_league, kpis.cold_spots, kpis.equality_breakdown,
     kpis.deprivation_split, kpis.budget_by_mechanism, kpis.engagement_by_method_stage,
     kpis.partnerships_by_type, kpis.partnerships_by_arrangement, kpis.kpi_completeness,
-    kpis.completeness_table, kpis.reporting_status,
+    kpis.completeness_table, kpis.reporting_status, kpis.like_for_like, kpis.equality_coverage,
     queries.wards, queries.returns_tracker, queries.last_accepted_at, queries.latest_commentary,
     queries.submission_history, queries.reference_history, queries.audit_log,
     queries.deadlines, queries.deadline_of,
@@ -153,6 +153,17 @@ BREAKDOWNS: dict[str, Callable[..., pd.DataFrame]] = {
 def breakdown(name: str, scope: kpis.Scope) -> pd.DataFrame:
     """One of the directorate page breakdowns (budget, engagement, partnerships)."""
     return _call(BREAKDOWNS[name], scope)
+
+
+def like_for_like(scope: kpis.Scope) -> pd.DataFrame:
+    """Each KPI for a ward or neighbourhood beside 'all wards' (same scope rule), the
+    borough-wide part and the council."""
+    return _call(kpis.like_for_like, scope)
+
+
+def equality_coverage(scope: kpis.Scope) -> pd.DataFrame:
+    """Which dimensions the engagement equality index covers in `scope`, and why not the others."""
+    return _call(kpis.equality_coverage, scope)
 
 
 def kpi_completeness(scope: kpis.Scope) -> dict[str, Any]:
@@ -265,10 +276,12 @@ def council_name() -> str:
     neutral 'The council' (the demo's is fictional)."""
     import os
 
+    from accounts import settings
+
     name = os.environ.get("LOCALISM_COUNCIL_NAME", "").strip()
     if name:
         return name
-    return "Demo Borough Council (fictional)" if access.demo_mode() else "The council"
+    return "Demo Borough Council (fictional)" if settings.demo_mode() else "The council"
 
 
 def kpi_meta() -> list[KpiMeta]:

@@ -212,12 +212,13 @@ def ward_pack_html(
         from dashboard.tables import COLD_SPOT_WORDS
 
         parts.append(f"<p><strong>Cold spot:</strong> this ward is {e(COLD_SPOT_WORDS)} this quarter.</p>")
-    parts.append("<h2>Localism KPIs: this ward against the council</h2>")
+    parts.append("<h2>Localism KPIs: this ward against all wards</h2>")
     parts.append(html_table(kpi_rows, f"KPIs for {ward_name} and the comparator, {quarter}",
                             numeric=[c for c in kpi_rows.columns if c not in ("KPI", "Status", "Difference")]))
     if trend is not None and not trend.empty:
         parts.append("<h2>Trend over recent quarters</h2>")
-        parts.append(html_table(trend, f"Every KPI for {ward_name} by quarter",
+        parts.append(html_table(trend, f"KPIs for {ward_name} by quarter (the engagement equality "
+                                       "index is left out: for one ward it can give small counts back)",
                                 numeric=[c for c in trend.columns if c != "Quarter"]))
     if figure_html:
         parts.append("<h2>Where the ward is</h2>")

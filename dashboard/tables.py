@@ -247,24 +247,50 @@ def missing_returns(tracker: pd.DataFrame) -> list[str]:
     return [f"{d}: {RETURN_TITLES[t]}" for d, t in zip(gone["directorate"], gone["return_type"], strict=True)]
 
 
-def comparison_table(area: dict, council: dict, area_title: str) -> pd.DataFrame:
-    """Each KPI for an area against the council, with the difference in words."""
+def comparison_table(area: dict, council: dict, area_title: str,
+                     comparator: str = "council") -> pd.DataFrame:
+    """Each KPI for an area against a comparator (its values in `council`), with the difference
+    in words ('4.6 pp below all wards'). A value may be the disclosure mark (kpis.disclosure)."""
+    from kpis.disclosure import is_suppressed
+
     rows = []
     for k in KPIS:
         a, c = area.get(k.name), council.get(k.name)
-        if theme.is_missing(a) or theme.is_missing(c):
+        if is_suppressed(a):
+            diff = a
+        elif theme.is_missing(a) or theme.is_missing(c):
             diff = "Not comparable"
         elif k.unit == "count":
-            diff = f"{theme.fmt_int(a)} of the council's {theme.fmt_int(c)}"
+            diff = f"{theme.fmt_int(a)} of {comparator}' {theme.fmt_int(c)}" if comparator.endswith("s") \
+                else f"{theme.fmt_int(a)} of the {comparator}'s {theme.fmt_int(c)}"
         else:
             change = theme.fmt_change(a - c, k.unit)
-            if change.lstrip("+-").startswith(("0.0 ", "0.00")) or change in ("+0.0", "-0.0"):
-                diff = "About the same as council"
+            if change.lstrip("+-").startswith(("0.0 ", "0.00")) or change in ("+0.0", "-0.0", "0.0 pp", "0.00", "0.0"):
+                diff = f"About the same as {comparator}"
             else:
-                diff = f"{change.lstrip('+')} {'above' if a > c else 'below'} council".replace("-", "", 1)
-        rows.append({"KPI": k.title, area_title: theme.fmt_kpi(a, k.unit),
-                     "Council": theme.fmt_kpi(c, k.unit), "Difference": diff})
+                diff = f"{change.lstrip('+')} {'above' if a > c else 'below'} {comparator}".replace("-", "", 1)
+        rows.append({"KPI": k.title, area_title: a if is_suppressed(a) else theme.fmt_kpi(a, k.unit),
+                     comparator[:1].upper() + comparator[1:]: theme.fmt_kpi(c, k.unit), "Difference": diff})
     return pd.DataFrame(rows)
+
+
+def like_for_like_table(lfl: pd.DataFrame, area_title: str, area_values: dict | None = None) -> pd.DataFrame:
+    """kpis.like_for_like as text: the area, 'All wards' (its comparator on the same scope rule)
+    and the difference in words, then the borough-wide part and the whole council for context.
+    `area_values` (e.g. from kpis.disclose_kpis) overrides the area's values where given."""
+    from kpis.methodology import ALL_WARDS_LABEL, BOROUGH_WIDE_LABEL
+
+    area = {r.kpi: r.area for r in lfl.itertuples(index=False)}
+    if area_values:
+        area.update({k: v for k, v in area_values.items() if k in area})
+    wards = {r.kpi: r.all_wards for r in lfl.itertuples(index=False)}
+    out = comparison_table(area, wards, area_title, comparator=ALL_WARDS_LABEL.lower())
+    by = lfl.set_index("kpi")
+    out[BOROUGH_WIDE_LABEL] = [theme.fmt_kpi(by.loc[k.name, "borough_wide"], k.unit)
+                               if not theme.is_missing(by.loc[k.name, "borough_wide"]) else "–"
+                               for k in KPIS]
+    out["Whole council"] = [theme.fmt_kpi(by.loc[k.name, "council"], k.unit) for k in KPIS]
+    return out
 
 
 def trend_wide(trend: pd.DataFrame) -> pd.DataFrame:
@@ -278,6 +304,13 @@ def trend_wide(trend: pd.DataFrame) -> pd.DataFrame:
                         + ("" if theme.is_missing(part.get(q)) or bool(whole.get(q, True)) else " (incomplete)")
                         for q in out["Quarter"]]
     return out
+
+
+def ward_trend_table(trend: pd.DataFrame) -> pd.DataFrame:
+    """A single ward's KPIs by quarter, for the ward pack: trend_wide without the engagement
+    equality index, which disclosure control may withhold in any quarter (its value would give
+    back the small counts it protects)."""
+    return trend_wide(trend).drop(columns=[KPI_BY_NAME["engagement_equality_index"].title])
 
 
 def ward_kpi_frame(ward_table: pd.DataFrame, wards: pd.DataFrame) -> pd.DataFrame:
@@ -439,71 +472,62 @@ def deprivation_table(split: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def ward_export(frame: pd.DataFrame, council: dict, cold: pd.DataFrame,
-                comparator_label: str = "council") -> pd.DataFrame:
-    """Every ward with every KPI as numbers, the comparator's value beside each KPI, and the
-    cold-spot rank and flag: one analysis-ready row per ward."""
+def ward_export(frame: pd.DataFrame, comparators: dict[str, dict], cold: pd.DataFrame) -> pd.DataFrame:
+    """Every ward with every KPI as numbers, each comparator's value beside each KPI (e.g.
+    {'all_wards': ..., 'council': ...}), and the cold-spot rank and flag: one analysis-ready
+    row per ward."""
     out = frame[["ward_code", "ward_name", "neighbourhood", "imd_decile", "quarter"]].copy()
     out["imd_decile"] = pd.to_numeric(out["imd_decile"], errors="coerce").astype("Int64")
     for k in KPIS:
         out[k.name] = pd.to_numeric(frame[k.name], errors="coerce").to_numpy()
-        c = council.get(k.name)
-        out[f"{k.name}_{comparator_label}"] = float("nan") if theme.is_missing(c) else float(c)
+        for label, values in comparators.items():
+            c = values.get(k.name)
+            out[f"{k.name}_{label}"] = float("nan") if theme.is_missing(c) else float(c)
     spots = cold.set_index("ward_code")
     out["cold_spot_rank"] = out["ward_code"].map(spots["rank"]).astype("Int64")
     out["is_cold_spot"] = out["ward_code"].map(spots["is_cold_spot"]).fillna(False).astype(bool)
     return out.reset_index(drop=True)
 
 
-TOO_FEW = "Too few to judge"
 COLD_SPOT_WORDS = f"among the 1 in {COLD_SPOT_DIVISOR} wards with the lowest participation"
 """What a cold spot is, in the words pages and the ward pack use (from the methodology)."""
 
 
-def representation_table(equality: pd.DataFrame, suppress: bool) -> pd.DataFrame:
-    """Participants, shares and ratio by group. A group in a dimension with a low base is 'too
-    few to judge', never under-represented. With `suppress` (a single ward), counts 1-4 are '<5'
-    and so is every share or ratio of that dimension from which they could be worked back."""
-    from kpis import suppress_small
+def _shown(value: object, fmt) -> str:  # noqa: ANN001
+    from kpis.disclosure import is_suppressed
 
-    data = suppress_small(equality, ["participants"]) if suppress else equality
-    hidden = suppressed_dimensions(equality) if suppress else set()
-    rows = []
-    for r, raw in zip(data.itertuples(index=False), equality.itertuples(index=False), strict=True):
-        masked = r.dimension in hidden
-        low = bool(raw.low_base)
-        rows.append({
-            "Dimension": theme.label(r.dimension),
-            "Group": r.group_label,
-            "Participants": r.participants if isinstance(r.participants, str) else theme.fmt_int(r.participants),
-            "Share of participants": "Suppressed" if masked else theme.fmt_pct(r.p_share),
-            "Share of population": theme.fmt_pct(r.q_share),
-            "Ratio": ("Suppressed" if masked else TOO_FEW if low
-                      else f"{r.ratio:.2f}" if not theme.is_missing(r.ratio) else "No data"),
-            "Under-represented": ("Suppressed" if masked else TOO_FEW if low
-                                  else "Yes" if r.under_represented else ""),
-        })
-    return pd.DataFrame(rows, columns=["Dimension", "Group", "Participants", "Share of participants",
-                                       "Share of population", "Ratio", "Under-represented"])
+    return value if is_suppressed(value) else fmt(value)
 
 
-def suppressed_dimensions(equality: pd.DataFrame) -> set[str]:
-    """Dimensions with a suppressed count (1 to the threshold minus one): their shares and ratios
-    would give it back, so none of them is shown."""
-    from kpis.methodology import SMALL_NUMBER_THRESHOLD
+def representation_table(disclosed: pd.DataFrame) -> pd.DataFrame:
+    """kpis.disclose_equality of a scope as text: participants, shares, ratio and the
+    representation words ('Under-represented', 'Too few to judge' or the withheld mark)."""
+    return pd.DataFrame({
+        "Dimension": disclosed["dimension"].map(theme.label),
+        "Group": disclosed["group_label"],
+        "Participants": [_shown(v, theme.fmt_int) for v in disclosed["participants"]],
+        "Share of participants": [_shown(v, theme.fmt_pct) for v in disclosed["p_share"]],
+        "Share of population": [theme.fmt_pct(v) for v in disclosed["q_share"]],
+        "Ratio": [_shown(v, lambda r: f"{float(r):.2f}" if not theme.is_missing(r) else "No data")
+                  for v in disclosed["ratio"]],
+        "Representation": disclosed["representation"].fillna(""),
+    }).reset_index(drop=True)
 
-    small = pd.to_numeric(equality["participants"], errors="coerce").between(1, SMALL_NUMBER_THRESHOLD - 1)
-    return set(equality.loc[small, "dimension"])
+
+def under_represented(disclosed: pd.DataFrame) -> pd.DataFrame:
+    """The groups to name as under-represented (never a withheld or low-base one)."""
+    from kpis.disclosure import UNDER
+
+    return disclosed[disclosed["representation"] == UNDER]
 
 
-def under_represented(equality: pd.DataFrame, suppress: bool = False) -> pd.DataFrame:
-    """The groups to name as under-represented: flagged, not on a low base, and (with
-    `suppress`, for a single ward) not in a dimension whose figures are suppressed."""
-    keep = equality["under_represented"].astype(bool) & ~equality["low_base"].astype(bool)
-    if suppress:
-        keep &= ~equality["dimension"].isin(suppressed_dimensions(equality))
-    return equality[keep]
+def chartable(disclosed: pd.DataFrame) -> pd.DataFrame:
+    """The groups a representation chart may draw: not withheld, not on a low base; numeric."""
+    keep = disclosed[~disclosed["withheld"].astype(bool) & ~disclosed["low_base"].astype(bool)].copy()
+    keep["ratio"] = pd.to_numeric(keep["ratio"], errors="coerce")
+    keep["under_represented"] = keep["representation"] == "Under-represented"
+    return keep
 
 
 LOW_BASE_WORDS = (f"fewer than {LOW_BASE_MIN_KNOWN} participants with a known group (a low base): "
-                  f"{TOO_FEW.lower()}")
+                  "too few to judge")

@@ -119,7 +119,7 @@ def test_scrutiny_journey(app_url: str, chrome, tmp_path: Path) -> None:
     info.value.save_as(pack)
     text = pack.read_text(encoding="utf-8")
     assert "<h1>Sheepwash</h1>" in text and "E05900017" in text
-    assert "&lt;5" in text  # small counts suppressed
+    assert "[c]" in text  # small counts withheld (kpis.disclosure)
     assert "<script" not in text.lower()  # static, prints anywhere
     viewer = b.new_page(chrome, viewport=(900, 1200))
     viewer.goto(pack.resolve().as_uri())
@@ -149,6 +149,7 @@ def test_words_on_an_incomplete_quarter(app_url: str, chrome) -> None:
     assert metric.locator('[data-testid="stMetricDelta"]').count() == 0  # a missing register is not a fall
     assert metric.locator("svg, canvas").count() >= 1  # the tile's small trend chart
     assert "Last 8 quarters (2024-25 Q1 to 2025-26 Q4): 62 → 69" in text  # its words
+    assert "The engagement equality index covers age, sex, ethnicity and disability." in text
     assert "Return not received" in text  # the league cell, not 0
     b.screenshot(page, "issue8-overview", full_page=False)
     b.screenshot(page, "issue8-overview-full")
@@ -168,7 +169,9 @@ def test_words_on_an_incomplete_quarter(app_url: str, chrome) -> None:
     assert "Profile: Lower Kell" in text and "Lower Kell is a cold spot this quarter" in text
     assert "Incomplete for every ward this quarter: 5 of 6 directorates' partnership registers" in text
     assert "Too few to judge" in text and "Under-represented (fewer than" not in text
-    assert "<5" in text and "100.0%" not in text  # one known participant: no share gives them away
+    assert "[c]" in text and "100.0%" not in text  # one known participant: no share gives them away
+    assert "compared with all wards" in text and "Borough-wide (no ward)" in text
+    assert "The engagement equality index covers" in text
     b.screenshot(page, "issue8-ward", full_page=False)
     b.screenshot(page, "issue8-ward-full")
     with page.expect_download() as info:

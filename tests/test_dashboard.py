@@ -137,7 +137,8 @@ def test_ward_profile_equals_kpis(warehouse_env: Path) -> None:
         latest = kpis.quarters_with_data(con)[-1]
         ward = "E05900017"
         values = kpis.kpi_values(con, kpis.Scope((latest,), wards=(ward,)))
-        council = kpis.kpi_values(con, kpis.Scope((latest,)))
+        like = kpis.like_for_like(con, kpis.Scope((latest,), wards=(ward,)))
+        all_wards = dict(zip(like["kpi"], like["all_wards"], strict=True))
         cold = kpis.cold_spots(con, latest)
     name = cold.loc[cold["ward_code"] == ward, "ward_name"].iloc[0]
     neighbourhood = cold.loc[cold["ward_code"] == ward, "neighbourhood"].iloc[0]
@@ -147,8 +148,8 @@ def test_ward_profile_equals_kpis(warehouse_env: Path) -> None:
     shown = _metric_values(at)
     assert shown[f"Participation per 1,000 residents, {name}"] == theme.fmt_kpi(
         values["participation_per_1000"], "rate")
-    assert shown["Participation per 1,000 residents, whole council"] == theme.fmt_kpi(
-        council["participation_per_1000"], "rate")
+    assert shown["Participation per 1,000 residents, compared with all wards"] == theme.fmt_kpi(
+        all_wards["participation_per_1000"], "rate")
     profile = next(t.value for t in at.table if name in t.value.columns)
     row = profile[profile["KPI"] == "Feedback rate"].iloc[0]
     assert row[name] == theme.fmt_kpi(values["feedback_rate"], "share")
@@ -330,6 +331,18 @@ def _square(code: str, x: float, y: float) -> dict:
     return {"properties": {"ward_code": code}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
 
 
+def test_council_name_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard import data
+
+    monkeypatch.delenv("LOCALISM_COUNCIL_NAME", raising=False)
+    monkeypatch.delenv("LOCALISM_DEMO", raising=False)
+    assert data.council_name() == "The council"
+    monkeypatch.setenv("LOCALISM_DEMO", "1")
+    assert data.council_name() == "Demo Borough Council (fictional)"
+    monkeypatch.setenv("LOCALISM_COUNCIL_NAME", "Kellbrook Borough Council")
+    assert data.council_name() == "Kellbrook Borough Council"
+
+
 def test_map_svg_places_points_from_bounds_computed_once() -> None:
     # Two unit squares side by side at the equator (cos 0 = 1): 520 px wide, pad 8, so the scale is
     # (520 - 16) / 2 = 252 px per degree and the height 1 * 252 + 16 = 268.
@@ -458,28 +471,46 @@ def test_returns_table_names_overdue_with_its_date() -> None:
     assert table.loc["B", "Devolved budget return"] == "✖ Missing"
 
 
-def _equality(counts: list[int], low_base: bool = False) -> pd.DataFrame:
+def _equality(counts: list[int]) -> pd.DataFrame:
     known = sum(counts)
     return pd.DataFrame({
         "dimension": ["ethnicity"] * len(counts), "group": [f"g{i}" for i in range(len(counts))],
         "group_label": [f"Group {i}" for i in range(len(counts))], "participants": counts,
         "known": known, "p_share": [c / known for c in counts], "q_share": [0.5] * len(counts),
         "ratio": [c / known / 0.5 for c in counts], "under_represented": [c / known / 0.5 < 0.8 for c in counts],
-        "low_base": low_base,
+        "low_base": known < 30, "eei": 0.9,
     })
 
 
-def test_representation_hides_every_share_that_gives_a_small_count_back() -> None:
-    eq = _equality([74, 3])  # 'White 74, 96.1%' beside '<5' would give 3 back
-    table = tables.representation_table(eq, suppress=True)
-    assert table["Participants"].tolist() == ["74", "<5"]
-    assert table["Share of participants"].tolist() == ["Suppressed", "Suppressed"]
-    assert table["Ratio"].tolist() == ["Suppressed", "Suppressed"]
-    assert not any("3" in str(v) or "96" in str(v) for v in table.to_numpy().ravel())
+def test_representation_shows_nothing_that_gives_a_small_count_back() -> None:
+    from kpis import disclose_equality
+
+    # 'White 74, 92.5%' beside '<5' would give 3 back: the 3, its complement and their shares go.
+    disclosed = disclose_equality(_equality([74, 3, 3]))
+    table = tables.representation_table(disclosed)
+    assert table["Participants"].tolist() == ["74", "[c]", "[c]"]
+    assert table["Share of participants"].tolist() == ["92.5%", "[c]", "[c]"]
+    assert table["Ratio"].tolist()[1:] == ["[c]", "[c]"]
+    shown = " ".join(table.astype(str).to_numpy().ravel())
+    assert " 3 " not in f" {shown} " and "3.8%" not in shown
+    assert tables.chartable(disclosed)["group"].tolist() == ["g0"]  # nothing withheld is drawn
     # a low base is too few to judge, never under-represented
-    low = tables.representation_table(_equality([2, 1], low_base=True), suppress=False)
-    assert low["Under-represented"].tolist() == ["Too few to judge", "Too few to judge"]
-    assert tables.under_represented(_equality([2, 1], low_base=True)).empty
+    low = tables.representation_table(disclose_equality(_equality([20, 1, 0])))
+    assert set(low["Representation"]) == {"Too few to judge"}
+    assert tables.under_represented(disclose_equality(_equality([20, 1, 0]))).empty
+
+
+def test_ward_compared_with_all_wards_in_words() -> None:
+    lfl = pd.DataFrame([{"kpi": k.name, "title": k.title, "unit": k.unit, "area": 0.2 if k.unit != "count" else 3,
+                         "all_wards": 0.25 if k.unit != "count" else 69, "difference": None,
+                         "borough_wide": 0.1, "council": 0.24 if k.unit != "count" else 81}
+                        for k in kpis_module().KPIS])
+    table = tables.like_for_like_table(lfl, "Sheepwash").set_index("KPI")
+    assert table.loc["Feedback rate", "Difference"] == "5.0 pp below all wards"
+    assert table.loc["Feedback rate", "All wards"] == "25.0%"
+    assert table.loc["Active partnerships", "Difference"] == "3 of all wards' 69"
+    assert table.loc["Feedback rate", "Whole council"] == "24.0%"
+    assert table.loc["Feedback rate", "Borough-wide (no ward)"] == "10.0%"
 
 
 def test_ward_export_is_analysis_ready() -> None:
@@ -488,7 +519,7 @@ def test_ward_export_is_analysis_ready() -> None:
                           **{k.name: [1.5, None] for k in kpis_module().KPIS}})
     council = {k.name: 2.5 for k in kpis_module().KPIS}
     cold = pd.DataFrame({"ward_code": ["W1", "W2"], "rank": [1, 2], "is_cold_spot": [True, False]})
-    out = tables.ward_export(frame, council, cold)
+    out = tables.ward_export(frame, {"council": council}, cold)
     assert out.loc[0, "participation_per_1000"] == 1.5 and out.loc[0, "participation_per_1000_council"] == 2.5
     assert out["is_cold_spot"].tolist() == [True, False] and out["cold_spot_rank"].tolist() == [1, 2]
     book = openpyxl.load_workbook(io.BytesIO(exports.to_excel_bytes({"W": out})))

@@ -12,10 +12,18 @@ import datetime as dt
 
 import streamlit as st
 
+import kpis
 from dashboard import charts, data, exports, state, tables, theme
 from etl.quarters import last_quarters
 from kpis import Scope
-from kpis.methodology import MOST_DEPRIVED_MAX_DECILE, SMALL_NUMBER_NOTES, UNDER_REPRESENTED_RATIO
+from kpis.disclosure import SUPPRESSED_NOTE
+from kpis.engine import index_coverage_words
+from kpis.methodology import (
+    ALL_WARDS_LABEL,
+    COMPARATOR_NOTES,
+    MOST_DEPRIVED_MAX_DECILE,
+    UNDER_REPRESENTED_RATIO,
+)
 
 ALL = "All neighbourhoods"
 NO_WARD = ""
@@ -89,21 +97,28 @@ else:
 
 cold = data.cold_spots(quarter)
 is_cold = bool(ward) and bool(cold.loc[cold["ward_code"] == ward, "is_cold_spot"].any())
+# The one disclosure rule (kpis.disclosure) for everything shown about this scope's participants.
+disclosed = kpis.disclose_equality(data.equality_breakdown(scope))
+like = data.like_for_like(scope)
+all_wards = dict(zip(like["kpi"], like["all_wards"], strict=True))
 if place:
     st.header(f"Profile: {place}")
-    values = data.kpi_values(scope)
+    values = kpis.disclose_kpis(data.kpi_values(scope), disclosed)
     c1, c2 = st.columns(2)
     c1.metric(f"Participation per 1,000 residents, {place}",
               theme.fmt_kpi(values["participation_per_1000"], "rate"))
-    c2.metric("Participation per 1,000 residents, whole council",
-              theme.fmt_kpi(council["participation_per_1000"], "rate"))
+    c2.metric(f"Participation per 1,000 residents, compared with {ALL_WARDS_LABEL.lower()}",
+              theme.fmt_kpi(all_wards["participation_per_1000"], "rate"))
     if is_cold:
         st.warning(f"{theme.md_escape(place)} is a cold spot this quarter: {tables.COLD_SPOT_WORDS}.")
-    profile = tables.comparison_table(values, council, place)
+    st.markdown(f"Compared with {ALL_WARDS_LABEL.lower()}: the same rule as a ward's own figures "
+                "(only rows held in a ward). The borough-wide part and the whole council are shown "
+                "beside them.")
+    profile = tables.like_for_like_table(like, place, values)
     st.table(profile, hide_index=True)
 else:
     st.header("Profile")
-    st.markdown("Choose a neighbourhood or a ward above to compare it with the whole council.")
+    st.markdown("Choose a neighbourhood or a ward above to compare it with all wards.")
     values, profile = council, tables.comparison_table(council, council, "Council (selected)")
 
 # --- Cold spots -----------------------------------------------------------------------------------
@@ -127,29 +142,34 @@ else:
 # --- Representation -------------------------------------------------------------------------------
 who = place or "whole council"
 st.header(f"Who took part: {who}")
-equality = data.equality_breakdown(scope)
-under = tables.under_represented(equality, suppress=bool(ward))
+coverage = data.equality_coverage(scope)
+st.markdown(theme.md_escape(index_coverage_words(coverage)))
+for words in coverage.loc[~coverage["covered"], "words"]:
+    st.markdown(theme.md_escape(words))
+under = tables.under_represented(disclosed)
 if not under.empty:
     st.warning(
         f"Under-represented (fewer than {UNDER_REPRESENTED_RATIO:.0%} of their population share): "
-        + ", ".join(f"{r.group_label} ({r.ratio:.2f})" for r in under.itertuples())
+        + ", ".join(f"{r.group_label} ({float(r.ratio):.2f})" for r in under.itertuples())
     )
-if equality["low_base"].any():
-    low = sorted({theme.label(d).lower() for d in equality.loc[equality["low_base"], "dimension"]})
+if disclosed["low_base"].any():
+    low = sorted({theme.label(d).lower() for d in disclosed.loc[disclosed["low_base"], "dimension"]})
     st.info(f"{', '.join(low).capitalize()}: {tables.LOW_BASE_WORDS}, so no group there is called "
             "under-represented.")
 title = f"Representation by group, {who}, {quarter}"
-representation = tables.representation_table(equality, suppress=bool(ward))
-hidden = tables.suppressed_dimensions(equality) if ward else set()
-chartable = equality[~equality["low_base"].astype(bool) & ~equality["dimension"].isin(hidden)]
-if hidden or equality["low_base"].any():
-    st.markdown("The chart leaves out the dimensions with a low base"
-                + (" and those whose figures are suppressed" if hidden else "") + ".")
-st.plotly_chart(charts.representation_figure(chartable, UNDER_REPRESENTED_RATIO), key="nb_repr",
-                theme=None, alt=charts.describe_representation(chartable, UNDER_REPRESENTED_RATIO))
+representation = tables.representation_table(disclosed)
+drawn = tables.chartable(disclosed)
+if drawn.empty and not disclosed.empty:
+    st.markdown("No group is charted here: every dimension has a low base or a withheld figure. "
+                "The table shows what can be published.")
+else:
+    if len(drawn) < len(disclosed):
+        st.markdown("The chart leaves out groups with a low base or a withheld figure.")
+    st.plotly_chart(charts.representation_figure(drawn, UNDER_REPRESENTED_RATIO), key="nb_repr",
+                    theme=None, alt=charts.describe_representation(drawn, UNDER_REPRESENTED_RATIO))
 st.table(representation, hide_index=True)
-if ward:
-    st.caption(SMALL_NUMBER_NOTES[0].replace("`", ""))
+if disclosed["withheld"].any():
+    st.caption(SUPPRESSED_NOTE)
 
 # --- Deprivation ----------------------------------------------------------------------------------
 st.header("Deprivation")
@@ -173,7 +193,7 @@ else:
 
 # --- Downloads ------------------------------------------------------------------------------------
 st.header("Download")
-export = tables.ward_export(shown, council, cold)
+export = tables.ward_export(shown, {"all_wards": all_wards, "council": council}, cold)
 sheets = {"Ward KPIs": export, "Cold spots": cold, "Profile": profile, "Representation": representation}
 d1, d2, d3 = st.columns(3)
 # Each file is built only when the reader clicks (a callable): an ordinary run builds none.
@@ -188,18 +208,20 @@ if ward:
     geojson = data.geojson()
     spots_all = tables.cold_spot_table(cold[cold["is_cold_spot"]])
     neighbourhood_of = str(wards.loc[wards["ward_code"] == ward, "neighbourhood"].iloc[0])
+    council_name = data.council_name()  # read here: the callable below runs outside the script
 
     def pack() -> bytes:
         return exports.ward_pack_html(
-            council=data.council_name(), ward_name=names[ward], ward_code=ward,
+            council=council_name, ward_name=names[ward], ward_code=ward,
             neighbourhood=neighbourhood_of, quarter=quarter, kpi_rows=profile,
             representation=representation, cold_spot=is_cold,
-            trend=tables.trend_wide(ward_trend), cold_spots=spots_all.head(2 * tables.SHOW_WARDS),
+            trend=tables.ward_trend_table(ward_trend), cold_spots=spots_all.head(2 * tables.SHOW_WARDS),
             similar=similar if similar is not None else None,
             incomplete=gaps,
             figure_html=exports.map_svg(geojson, ward, f"Map: {names[ward]} (filled) among "
                                         "the council's wards", names),
-            generated=f"{dt.datetime.now():%-d %B %Y %H:%M}", notes=SMALL_NUMBER_NOTES,
+            generated=f"{dt.datetime.now():%-d %B %Y %H:%M}",
+            notes=(SUPPRESSED_NOTE, *COMPARATOR_NOTES[:1]),
         ).encode("utf-8")
 
     d3.download_button("Printable ward pack (HTML)", pack, key="nb_pack",

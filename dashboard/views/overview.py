@@ -9,6 +9,7 @@ from dashboard import data, exports, state, tables, theme
 from etl.contract import RETURN_TYPES
 from etl.quarters import last_quarters
 from kpis import Scope
+from kpis.engine import index_coverage_words
 from kpis.methodology import LEAGUE_NOTES
 
 st.title("Localism overview")
@@ -55,6 +56,8 @@ for start in range(0, len(tiles), 3):
             st.markdown(f"**{tile['status']}**" + (f" · {tile['target']}" if tile["target"] else ""))
             if tile["note"]:
                 st.markdown(f"**{theme.md_escape(tile['note'])}**")
+            if tile["kpi"] == "engagement_equality_index":  # which dimensions it covers
+                st.markdown(theme.md_escape(index_coverage_words(data.equality_coverage(Scope((quarter,))))))
             st.markdown(theme.md_escape(tile["chart_text"]))
 
 # --- Pillars ------------------------------------------------------------------------------------
