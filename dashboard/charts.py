@@ -89,6 +89,25 @@ def trend_figure(df: pd.DataFrame, title: str, unit: str, series: str | None = N
     return fig
 
 
+SPARK_CONFIG: dict[str, Any] = {"staticPlot": True, "displayModeBar": False}
+"""A tile's small trend is a picture with words beside it: no hover, zoom or toolbar."""
+
+
+def sparkline_figure(values: list[float | None], quarters: list[str], unit: str) -> go.Figure:
+    """A tile's small trend: a line of the values by quarter, no axes, the last point marked."""
+    fig = go.Figure(layout={"template": theme.TEMPLATE_NAME, "height": 70,
+                            "margin": {"l": 4, "r": 4, "t": 4, "b": 4}, "showlegend": False})
+    fig.add_trace(go.Scatter(x=quarters, y=values, mode="lines", line={"width": 2, "color": theme.OKABE_ITO[0]},
+                             connectgaps=False, hoverinfo="skip"))
+    known = [(q, v) for q, v in zip(quarters, values, strict=True) if v is not None]
+    if known:
+        fig.add_trace(go.Scatter(x=[known[-1][0]], y=[known[-1][1]], mode="markers",
+                                 marker={"size": 7, "color": theme.OKABE_ITO[0]}, hoverinfo="skip"))
+    fig.update_xaxes(visible=False, type="category")
+    fig.update_yaxes(visible=False, rangemode="tozero" if unit != "index" else "normal")
+    return fig
+
+
 def bar_figure(df: pd.DataFrame, category: str, value: str, title: str, unit: str,
                category_title: str = "", value_title: str = "") -> go.Figure:
     """Horizontal bars of `value` by `category` (labels made readable), largest at the top."""

@@ -64,6 +64,7 @@ def headline_rows(rag: pd.DataFrame, trend: pd.DataFrame, quarter: str) -> list[
             {
                 "kpi": r.kpi,
                 "title": k.title,
+                "unit": k.unit,
                 "value": theme.fmt_kpi(r.value, k.unit),
                 "delta": f"{delta} on last quarter" if delta else None,
                 "flat": bool(delta) and delta[0] not in "+-",  # rounds to no change: no arrow
@@ -73,6 +74,7 @@ def headline_rows(rag: pd.DataFrame, trend: pd.DataFrame, quarter: str) -> list[
                            if not theme.is_missing(r.target) else ""),
                 "help": k.definition,
                 "chart": [None if theme.is_missing(v) else float(v) for v in series["value"]],
+                "chart_quarters": series["quarter"].tolist(),
                 "chart_text": (f"Last {len(series)} quarters ({series['quarter'].iloc[0]} to "
                                f"{series['quarter'].iloc[-1]}): "
                                + sparkline(series["value"].tolist(), k.unit)) if len(series) else "",
@@ -176,12 +178,18 @@ def league_table(league: pd.DataFrame, history: pd.DataFrame, trend_kpi: str,
         # A figure built without the return it needs is not a figure: say so in its cell.
         out[KPI_BY_NAME[k].title] = [NOT_RECEIVED if (d, k) in gone else theme.fmt_kpi(v, unit)
                                      for d, v in zip(ranked["directorate"], ranked[k], strict=True)]
-    for status in ("green", "amber", "red"):
-        out[f"{STATUSES[status].icon} {STATUSES[status].label}"] = ranked[status].astype(int).to_numpy()
+    out["Status counts"] = [
+        " ".join(f"{STATUSES[s].icon} {int(n)}" for s, n in zip(("green", "amber", "red"), counts, strict=True))
+        for counts in ranked[["green", "amber", "red"]].to_numpy()
+    ]
     if words:
         out["Returns"] = [words.get(d, "") for d in ranked["directorate"]]
-    out[f"Trend: {KPI_BY_NAME[trend_kpi].title}"] = [trends.get(d, "") for d in ranked["directorate"]]
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    # The trend is a second, narrow table: one wide table would scroll sideways at 1280 px.
+    out.attrs["trend"] = pd.DataFrame({"Rank": out["Rank"], "Directorate": out["Directorate"],
+                                       f"{KPI_BY_NAME[trend_kpi].title}, oldest first":
+                                       [trends.get(d, "") for d in ranked["directorate"]]})
+    return out
 
 
 def league_export(league: pd.DataFrame, completeness: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, exports, state, tables, theme
+from dashboard import charts, data, exports, state, tables, theme
 from etl.contract import RETURN_TYPES
 from etl.quarters import last_quarters
 from kpis import Scope
@@ -50,9 +50,12 @@ for start in range(0, len(tiles), 3):
                 tile["title"], tile["value"], delta=tile["delta"],
                 delta_color="off" if tile["flat"] else "inverse" if tile["inverse"] else "normal",
                 delta_arrow="off" if tile["flat"] else "auto", help=tile["help"],
-                chart_data=tile["chart"] if any(v is not None for v in tile["chart"]) else None,
-                chart_type="line",
             )
+            if any(v is not None for v in tile["chart"]):
+                # A Plotly line (st.metric's own chart_data sparkline fails axe: svg-img-alt).
+                st.plotly_chart(charts.sparkline_figure(tile["chart"], tile["chart_quarters"], tile["unit"]),
+                                key=f"ov_spark_{tile['kpi']}", theme=None, config=charts.SPARK_CONFIG,
+                                alt=f"Small trend of {tile['title']}. {tile['chart_text']}")
             st.markdown(f"**{tile['status']}**" + (f" · {tile['target']}" if tile["target"] else ""))
             if tile["note"]:
                 st.markdown(f"**{theme.md_escape(tile['note'])}**")
@@ -82,10 +85,12 @@ trend_kpi = "participation_per_1000"
 league_display = tables.league_table(league, data.league_history(recent), trend_kpi, completeness)
 over = f"over {len(recent)} quarters" if len(recent) != 1 else "for this quarter only"
 st.caption(
-    "In league order. The trend column shows participation per 1,000 residents "
-    f"{over}, oldest first. " + " ".join(LEAGUE_NOTES)
+    "In league order; the table after it shows each directorate's participation per 1,000 "
+    "residents over recent quarters. " + " ".join(LEAGUE_NOTES)
 )
 st.table(league_display, hide_index=True)
+st.markdown(f"**Participation trend by directorate** ({over}):")
+st.table(league_display.attrs["trend"], hide_index=True)
 lagging = league_display.loc[league_display["Lagging"] == "Lagging", "Directorate"].tolist()
 if lagging:
     st.markdown("**Lagging directorates.** Open one to see why:")
