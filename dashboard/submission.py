@@ -21,9 +21,9 @@ import pandas as pd
 
 from etl import access, queries, warehouse
 from etl.access import Actor
-from etl.read import ReadError, read_table
+from etl.read import ReadError, csv_records, read_table
 from etl.records import Outcome
-from etl.validate import Problem
+from etl.validate import ANNOTATION_COLUMN, Problem, is_annotation_header
 
 
 def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
@@ -51,25 +51,37 @@ def _by_line(problems: Sequence[Problem]) -> dict[int | None, str]:
 
 def annotate(content: bytes, file_name: str, problems: Sequence[Problem], sheet: str | None = None
              ) -> tuple[bytes, str, str] | None:
-    """(bytes, file name, MIME type) of the file with a `problems` column; None if unreadable."""
+    """(bytes, file name, MIME type) of the file with a `problems` column; None if unreadable.
+
+    Every line stays on its line (blank ones too), so the line numbers of the report still point
+    at the right rows; a problems column from an earlier round is replaced, not repeated. The
+    loader ignores the column, so the corrected file can be sent back as it is.
+    """
     notes = _by_line(problems)
-    stem = Path(file_name or "return").stem
+    stem = Path(file_name or "return").stem.removesuffix("-problems")
     if content.startswith(b"PK\x03\x04"):
         out = _annotate_xlsx(content, notes, sheet)
         if out is not None:
             return out, f"{stem}-problems.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     try:
-        raw = read_table(content, file_name, sheet=sheet)
+        records, delimiter = csv_records(content)
+        header_line = read_table(content, file_name, sheet=sheet).header_line
     except ReadError:
         return None
+    header = next(rec for line, rec in records if line == header_line)
+    drop = {i for i, cell in enumerate(header) if is_annotation_header(cell)}
+    width = len(header) - len(drop)
     buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=raw.delimiter or ",", lineterminator="\r\n")
-    header_note = notes.get(raw.header_line) or notes.get(None)
-    writer.writerow([*raw.header, f"problems ({header_note})" if header_note else "problems"])
-    width = len(raw.header)
-    for line, row in raw.rows.iterrows():
-        cells = ["" if pd.isna(v) else str(v) for v in list(row)[:width]]
-        writer.writerow([*cells, notes.get(int(line), "")])
+    writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
+    header_note = notes.get(header_line) or notes.get(None)
+    for line, record in records:
+        cells = [v for i, v in enumerate(record) if i not in drop]
+        if line == header_line:
+            writer.writerow([*cells, f"{ANNOTATION_COLUMN} ({header_note})" if header_note else ANNOTATION_COLUMN])
+        elif not any(v.strip() for v in record):
+            writer.writerow(cells)  # a blank line stays a blank line
+        else:
+            writer.writerow([*cells, *[""] * (width - len(cells)), notes.get(line, "")])
     return ("\ufeff" + buf.getvalue()).encode("utf-8"), f"{stem}-problems.csv", "text/csv"
 
 
@@ -88,9 +100,13 @@ def _annotate_xlsx(content: bytes, notes: dict[int | None, str], sheet: str | No
         header_line = raw.header_line
     except ReadError:
         header_line = 1
-    col = ws.max_column + 1
+    earlier = [cell.column for cell in ws[header_line] if isinstance(cell.value, str) and is_annotation_header(cell.value)]
+    col = earlier[0] if earlier else ws.max_column + 1
+    if earlier:  # a file annotated before: its old notes go, the new ones take their place
+        for row in ws.iter_rows(min_row=header_line + 1, min_col=col, max_col=col):
+            row[0].value = None
     header_note = notes.get(header_line) or notes.get(None)
-    ws.cell(row=header_line, column=col, value=f"problems ({header_note})" if header_note else "problems")
+    ws.cell(row=header_line, column=col, value=f"{ANNOTATION_COLUMN} ({header_note})" if header_note else ANNOTATION_COLUMN)
     for line, text in notes.items():
         if line is not None and line != header_line:
             ws.cell(row=line, column=col, value=text)

@@ -12,6 +12,7 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from etl import contract
 from kpis.methodology import display_round
 
 # Okabe-Ito, ordered so the first colours have the strongest contrast on white.
@@ -136,9 +137,7 @@ def fmt_change(value: Any, unit: str) -> str | None:
 
 def label(code: str) -> str:
     """An enum code as words: 'participatory_budgeting' -> 'Participatory budgeting'."""
-    text = str(code).replace("_", " ")
-    text = text.replace("vcse", "VCSE").replace("codesign", "co-design")
-    return text[:1].upper() + text[1:]
+    return contract.label(code)
 
 
 _MARKDOWN_SPECIALS = "\\`*_{}[]()<>#+-.!|~$"

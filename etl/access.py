@@ -156,6 +156,7 @@ def submit_as(
     commentary: str | None = None,
     progress: Progress = quiet,
     before_commit: Callable[[Any], None] | None = None,
+    accept_warnings: bool = False,
 ) -> Outcome:
     """Check the actor may send for `directorate`, then submit (with optional commentary), all or nothing."""
     canonical = _authorised_directorate(actor, db, directorate)
@@ -175,6 +176,7 @@ def submit_as(
             con, return_type=return_type, directorate=canonical, quarter=quarter, content=content,
             file_name=file_name, user=actor.name, progress=progress, before_commit=_extra,
             prechecked=checked,
+            accept_warnings=accept_warnings,
         )
 
 
@@ -214,13 +216,14 @@ def dry_run_as(
 
     Used to preview what an upload would change (rows and KPIs after) before the person confirms:
     queries on the yielded connection see the warehouse as if the upload were stored; nothing is,
-    and no copy of the warehouse is made.
+    and no copy of the warehouse is made. Plausibility warnings are in the outcome's `warnings`,
+    for the person to confirm.
     """
     canonical = _authorised_directorate(actor, db, directorate)
     with warehouse.open_warehouse(db).preview() as con:
         outcome = store_return(
             con, return_type=return_type, directorate=canonical, quarter=quarter,
-            content=content, file_name=file_name, user=actor.name,
+            content=content, file_name=file_name, user=actor.name, accept_warnings=True,
         )
         yield outcome, con
 

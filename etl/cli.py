@@ -8,21 +8,23 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import duckdb
 
+from etl import access, opendata_cli, warehouse
 from etl import contract as c
-from etl import opendata_cli, warehouse
-from etl.load import precheck, store_return
+from etl.access import Actor
 from etl.normalise import match_directorate
 from etl.quarters import parse_quarter
 from etl.read import MAX_FILE_BYTES, too_big_message
-from etl.records import Outcome
-from etl.reference import read_reference, store_reference
+from etl.records import Outcome, audit
+from etl.reference import read_reference
 from etl.report import problems_text
 from etl.stdout import result_only_stdout
 
@@ -46,6 +48,12 @@ catalog in PostgreSQL, data in --data-path / LOCALISM_DATA_PATH). Default: $LOCA
 Quarters may be written 2025-26 Q2, 2025/26 Q2, FY2025-26 Q2, Q2 2025/26 or 2025-26-Q2.
 Files may be CSV (UTF-8 or Windows-1252, comma or semicolon separated) or Excel .xlsx.
 A rejected file stores nothing; the report lists every problem with its line in the file.
+A valid return whose figures look implausible (more participants than residents, a total 100
+times the directorate's usual) is not stored either, and the command exits 1 with the warnings,
+until it is sent with --accept-warnings; the warnings are kept with the submission.
+Who is writing: your login name. When an accounts file is configured (--users, $LOCALISM_USERS,
+or users.json beside the warehouse), your login's account and its role apply, as in the app;
+--as-admin is the operator override, recorded in the audit log.
 """
 
 
@@ -83,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
         "boundaries (GeoJSON) after wards.",
     )
     add_db(s)
-    s.add_argument("--user", default=None, help="who is loading it (default: your login name)")
+    _identity_options(s, "loading it")
     s.add_argument("kind", choices=c.REFERENCE_KINDS, help="which reference table")
     s.add_argument("file", type=Path, help="CSV/.xlsx file (GeoJSON for boundaries)")
 
@@ -97,7 +105,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--return", dest="return_type", required=True, choices=c.RETURN_TYPES, help="which return")
     s.add_argument("--directorate", required=True, help="directorate name or short name")
     s.add_argument("--quarter", required=True, help="quarter, e.g. 2025-26 Q2")
-    s.add_argument("--user", default=None, help="who is sending it (default: your login name)")
+    _identity_options(s, "sending it")
+    s.add_argument("--accept-warnings", action="store_true",
+                   help="store the return even though its figures raise plausibility warnings, once you have "
+                   "checked them (without it, such a return is not stored and the command exits 1)")
     s.add_argument("--format", choices=("text", "json"), default="text", help="report format (json for other tools)")
     s.add_argument("file", type=Path, help="the return: CSV or .xlsx")
 
@@ -140,6 +151,18 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _identity_options(s: argparse.ArgumentParser, doing: str) -> None:
+    s.add_argument("--user", default=None,
+                   help=f"who is {doing} (default: your login name). With an accounts file it must be your "
+                   "login name: the roles of that account apply")
+    s.add_argument("--users", type=Path, default=None,
+                   help="accounts file whose roles apply (default: $LOCALISM_USERS, else users.json beside "
+                   "the warehouse when it exists)")
+    s.add_argument("--as-admin", action="store_true",
+                   help="operator override: act as an administrator whatever the accounts file says; "
+                   "recorded as '<login> (operator override)' in the submission and audit logs")
+
+
 def _read_file(path: Path) -> bytes:
     try:
         size = path.stat().st_size
@@ -162,13 +185,54 @@ def _warehouse(args: argparse.Namespace) -> warehouse.Warehouse:
     return wh
 
 
-def _user(value: str | None) -> str:
-    if value:
-        return value
+def _login() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def _user(value: str | None) -> str:
+    return value or _login()
+
+
+def _accounts_file(args: argparse.Namespace) -> Path | None:
+    """The accounts file whose roles apply: --users, else $LOCALISM_USERS, else the default one if it exists."""
+    from accounts import settings
+
+    if args.users:
+        return args.users
+    path = settings.users_path()
+    return path if os.environ.get("LOCALISM_USERS") or path.exists() else None
+
+
+def _actor(args: argparse.Namespace) -> Actor:
+    """Who is writing: the login's account when an accounts file is configured (its roles apply),
+    an audited operator override with --as-admin, else the login (or --user) with no roles to apply."""
+    login = _login()
+    if args.as_admin:
+        return Actor(f"{login} (operator override)", "admin")
+    path = _accounts_file(args)
+    if path is None:  # no accounts: nobody has a role, as before accounts existed
+        name = args.user or login
+        return Actor(name if name == login else f"{name} (login {login})", "admin")
+    from accounts import store
+
+    if args.user and args.user.strip().lower() != login.lower():
+        raise UsageError(f"--user: with an accounts file ({path}) you write as your login name, {login}; "
+                         "--user cannot name someone else. An operator loading for someone else uses "
+                         "--as-admin, which the audit log records.")
+    actor = store.file_account(login, path)
+    if actor is None:
+        raise UsageError(f"{login} has no account in {path}. Ask an administrator to add one "
+                         "(python -m etl add-user), or use --as-admin as an operator.")
+    return actor
+
+
+def _override_audit(actor: Actor, what: str) -> Callable[[Any], None] | None:
+    if not actor.name.endswith("(operator override)"):
+        return None
+    return lambda con: audit(con, actor.name, "operator override", what)
 
 
 class _Progress:
@@ -204,7 +268,10 @@ def _print_outcome(outcome: Outcome, fmt: str) -> None:
         return
     print(outcome.message)
     for w in outcome.warnings:
-        print(f"Note: {w}")
+        print(f"{'Warning' if outcome.status == 'queried' else 'Note'}: {w}")
+    if outcome.status == "queried":
+        print("If these figures are right, send the file again with --accept-warnings; the warnings "
+              "are then kept with the submission.")
     if outcome.problems:
         print()
         print(problems_text(outcome.problems))
@@ -219,10 +286,15 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_load_reference(args: argparse.Namespace) -> int:
     wh = _warehouse(args)
+    actor = _actor(args)
     content = _read_file(args.file)
-    with wh.write() as con:
-        outcome = store_reference(con, kind=args.kind, content=content, file_name=args.file.name,
-                                  user=_user(args.user))
+    try:
+        outcome = access.load_reference_as(actor, wh, kind=args.kind, content=content, file_name=args.file.name)
+    except PermissionError as exc:
+        raise UsageError(f"{exc} Nothing was changed.") from exc
+    if outcome.ok and (audit_override := _override_audit(actor, f"etl load-reference {args.kind}")):
+        with wh.write() as con:
+            audit_override(con)
     _print_outcome(outcome, "text")
     return 0 if outcome.ok else 1
 
@@ -239,23 +311,24 @@ def cmd_load(args: argparse.Namespace) -> int:
     if directorate is None:
         known = ", ".join(ref.directorates) or "none loaded yet (load-reference directorates first)"
         raise UsageError(f"--directorate: '{args.directorate}' is not a directorate of this council. Known: {known}")
+    actor = _actor(args)
     content = _read_file(args.file)
     progress = _Progress()
     try:
-        checked = precheck(wh, return_type=args.return_type, directorate=directorate, quarter=quarter,
-                           content=content, file_name=args.file.name, progress=progress)
-        with wh.write() as con:
-            outcome = store_return(
-                con,
-                return_type=args.return_type,
-                directorate=directorate,
-                quarter=quarter,
-                content=content,
-                file_name=args.file.name,
-                user=_user(args.user),
-                progress=progress,
-                prechecked=checked,
-            )
+        outcome = access.submit_as(
+            actor,
+            wh,
+            return_type=args.return_type,
+            directorate=directorate,
+            quarter=quarter,
+            content=content,
+            file_name=args.file.name,
+            progress=progress,
+            accept_warnings=args.accept_warnings,
+            before_commit=_override_audit(actor, f"etl load {args.return_type} {directorate} {quarter}"),
+        )
+    except PermissionError as exc:
+        raise UsageError(f"{exc} Nothing was stored.") from exc
     finally:
         progress.done()
     _print_outcome(outcome, args.format)

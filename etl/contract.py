@@ -53,6 +53,15 @@ ARRANGEMENTS: tuple[str, ...] = (
 )
 DIRECTIONS: tuple[str, ...] = ("higher_is_better", "lower_is_better")
 
+# How an enum value is shown to people; the loader accepts these spellings as input too.
+_LABEL_WORDS: dict[str, str] = {"vcse": "VCSE", "codesign": "co-design"}
+
+
+def label(code: str) -> str:
+    """An enum code as words: 'participatory_budgeting' -> 'Participatory budgeting', 'codesign' -> 'Co-design'."""
+    words = " ".join(_LABEL_WORDS.get(w, w) for w in str(code).split("_"))
+    return words[:1].upper() + words[1:]
+
 # Demographic dimensions of the engagement return; each group has a population column `pop_<group>`.
 DIMENSIONS: dict[str, tuple[str, ...]] = {
     "age": ("age_16_24", "age_25_44", "age_45_64", "age_65_plus"),

@@ -21,6 +21,7 @@ import pandas as pd
 
 from etl import contract as c
 from etl import warehouse
+from etl.plausibility import warnings_for
 from etl.read import ReadError, read_table
 from etl.records import Outcome, Progress, archive, audit, log_submission, now, quiet, sha256
 from etl.reference import read_reference
@@ -126,11 +127,15 @@ def store_return(
     progress: Progress = quiet,
     before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     prechecked: Prechecked | None = None,
+    accept_warnings: bool = False,
 ) -> Outcome:
     """Validate and store one return for (return_type, directorate, quarter) in an open write.
 
     `directorate` and `quarter` must already be in their reference/canonical spelling.
     `prechecked` (from `precheck` on the same bytes) saves validating again inside the write.
+    A valid return with plausibility warnings (etl.plausibility) is stored only with
+    `accept_warnings` (the sender has seen them); otherwise it comes back 'queried', nothing
+    stored or logged.
     `before_commit` runs after the rows are written, before the caller's write commits (for
     commentary, and for tests that inject a failure).
     """
@@ -166,6 +171,12 @@ def store_return(
         audit(con, user, "rejected", f"{return_type} {directorate} {quarter} #{sid}", received_at)
         return Outcome("rejected", msg, sid, rows, problems)
     rows = len(checked.frame)
+    warnings = warnings_for(con, return_type, directorate, quarter, checked.frame)
+    if warnings and not accept_warnings:
+        msg = (f"The {return_type} return for {directorate}, {quarter} has no problems, but "
+               f"{len(warnings)} figure{'s look' if len(warnings) != 1 else ' looks'} implausible. "
+               "Nothing was stored: check the figures, then confirm them to store the return.")
+        return Outcome("queried", msg, None, rows, warnings=warnings)
     progress(f"storing {rows:,} rows")
     msg = (f"Accepted: {rows:,} row{'s' if rows != 1 else ''} of the {return_type} return for "
            f"{directorate}, {quarter}.")
@@ -176,6 +187,8 @@ def store_return(
         msg += f" It replaces submission {superseded}, which stays in the history."
     sid = log_submission(con, **log, row_count=rows, outcome="accepted", message=msg)
     _insert_rows(con, return_type, sid, checked.frame)
+    if warnings:
+        con.execute("UPDATE submissions SET warnings = ? WHERE submission_id = ?", ["\n".join(warnings), sid])
     if superseded is not None:
         con.execute("UPDATE submissions SET superseded_by = ? WHERE submission_id = ?", [sid, superseded])
     facts.store(con, return_type, sid, superseded=[superseded] if superseded else [])
@@ -183,4 +196,4 @@ def store_return(
     progress("saving the warehouse")
     if before_commit:
         before_commit(con)
-    return Outcome("accepted", msg, sid, rows, superseded=superseded)
+    return Outcome("accepted", msg, sid, rows, superseded=superseded, warnings=warnings)

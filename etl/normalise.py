@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from etl.contract import label as enum_label
 from etl.quarters import parse_quarter
 
 # ---------------------------------------------------------------------------------------------
@@ -175,7 +176,14 @@ def parse_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         values[uk] = pd.to_datetime(day, format="%d/%m/%Y", errors="coerce")
     reasons = _reasons(s.index)
     reasons[~blank & ~iso & ~uk] = "is not a date: write it as 2025-07-31 or 31/07/2025"
-    reasons[(iso | uk) & values.isna()] = "is not a real calendar date (day-first: 31/07/2025)"
+    invalid = (iso | uk) & values.isna()
+    reasons[invalid] = "is not a real calendar date"
+    if (invalid & uk).any():
+        # Only a date that is real when read month-first (07/31/2025) gets the day-first hint;
+        # 31/02/2026 is no date either way.
+        day = text[invalid & uk].str.replace(r" .*$", "", regex=True)
+        us = pd.to_datetime(day, format="%m/%d/%Y", errors="coerce")
+        reasons[us[us.notna()].index] = "is not a real calendar date (day-first: 31/07/2025)"
     return values, reasons
 
 
@@ -228,12 +236,13 @@ def parse_enum(
     s: pd.Series, allowed: Sequence[str], *, none_is_blank: bool = False
 ) -> tuple[pd.Series, pd.Series]:
     """Map a free spelling of an allowed value to its canonical form; suggest the closest."""
-    allowed_set = set(allowed)
+    # The code itself, or the label the app shows for it ('Co-design' for codesign).
+    by_key = {**{enum_key(enum_label(v)): v for v in allowed}, **{v: v for v in allowed}}
 
     def read(text: str) -> tuple[object, str | None]:
         key = enum_key(text)
-        if key in allowed_set:
-            return key, None
+        if key in by_key:
+            return by_key[key], None
         if none_is_blank and key == "none":
             return pd.NA, None
         hint = closest(key, allowed, n=1, cutoff=0.75)

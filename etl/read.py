@@ -29,6 +29,7 @@ MAX_CELL_CHARS = 100_000  # longer than any legitimate cell; an unclosed quote a
 # A workbook is a zip: what it would unpack to is checked before anything is unpacked.
 MAX_XLSX_UNPACKED = 2 * 1024 * 1024 * 1024
 MAX_XLSX_RATIO = 200  # real sheets compress 5-50x; a zip bomb, thousands of times
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 class ReadError(Exception):
@@ -95,6 +96,17 @@ def _decode(content: bytes) -> tuple[str, str]:
     try:
         return content.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError as exc:
+        if content.startswith(_UTF8_BOM):
+            # The marker says UTF-8 but a byte is not: read as Windows-1252 it would turn the
+            # marker into 'ï»¿' in the first column's name. Say what is wrong instead.
+            line = content[: exc.start].count(b"\n") + 1
+            byte = content[exc.start]
+            raise ReadError(
+                f"The file's encoding is mixed: it starts with the UTF-8 marker, but line {line} has a "
+                f"byte that is not UTF-8 (0x{byte:02X}, '{bytes([byte]).decode('cp1252', 'replace')}' in "
+                "Windows-1252). Open it in Excel and save it as 'CSV UTF-8 (Comma delimited)', then send it again.",
+                line=line,
+            ) from exc
         if _has_utf8_sequence(content):
             line = content.count(b"\n", 0, exc.start) + 1
             raise ReadError(
@@ -117,6 +129,26 @@ _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}
 def _has_utf8_sequence(content: bytes) -> bool:
     """True when the bytes hold a well-formed multi-byte UTF-8 character (rare in Windows-1252 text)."""
     return _UTF8_MULTIBYTE.search(content) is not None
+
+
+def csv_records(content: bytes) -> tuple[list[tuple[int, list[str]]], str]:
+    """Every record of a CSV file with the line it starts on, blank ones included, and the delimiter.
+
+    For writing a file back with its lines where they were (the annotated file); raises ReadError
+    like `read_table`.
+    """
+    text, _ = _decode(content)
+    delimiter = _sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    out: list[tuple[int, list[str]]] = []
+    last_line = 0
+    try:
+        for record in reader:
+            out.append((last_line + 1, record))
+            last_line = reader.line_num
+    except csv.Error as exc:
+        raise ReadError(f"Line {last_line + 1} cannot be read as CSV ({exc}).", line=last_line + 1) from exc
+    return out, delimiter
 
 
 def _sniff_delimiter(text: str) -> str:

@@ -23,7 +23,7 @@ Progress = Callable[[str], None]
 class Outcome:
     """What happened to one submission."""
 
-    status: str  # accepted | rejected | identical
+    status: str  # accepted | rejected | identical | queried (valid, implausible figures not yet confirmed)
     message: str
     submission_id: int | None = None
     row_count: int = 0

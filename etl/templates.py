@@ -8,6 +8,7 @@ what the loader accepts.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Sequence
 from typing import Any
@@ -16,6 +17,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from etl import contract as c
+from etl.quarters import quarter_bounds
 from etl.schemas import RETURN_MODELS, columns_of
 
 BOOL_VALUES: tuple[str, ...] = ("yes", "no")
@@ -54,9 +56,25 @@ def allowed_values(return_type: str) -> dict[str, list[str]]:
     return out
 
 
-def guidance(return_type: str) -> list[dict[str, str]]:
+def examples(return_type: str, quarter: str | None = None, directorate: str | None = None) -> dict[str, str]:
+    """Column -> example value, in the chosen quarter and directorate where they are given."""
+    out = {name: str(meta.get("example", "")) for name, meta, _ in columns_of(_model(return_type))}
+    if directorate:
+        out["directorate"] = directorate
+    if quarter:
+        start, end = quarter_bounds(quarter)
+        out["quarter"] = quarter
+        if "activity_date" in out:
+            out["activity_date"] = (start + dt.timedelta(days=30)).isoformat()  # a day inside the quarter
+        if out.get("start_date") and dt.date.fromisoformat(out["start_date"]) > end:
+            out["start_date"] = start.isoformat()
+    return out
+
+
+def guidance(return_type: str, quarter: str | None = None, directorate: str | None = None) -> list[dict[str, str]]:
     """One row per column: column, required, type, description, example, allowed values."""
     allowed = allowed_values(return_type)
+    example = examples(return_type, quarter, directorate)
     rows = []
     for name, meta, description in columns_of(_model(return_type)):
         kind = meta.get("kind", "text")
@@ -65,7 +83,7 @@ def guidance(return_type: str) -> list[dict[str, str]]:
             "required": "optional (may be left out)" if meta.get("optional") else "required column",
             "type": _KIND_GUIDANCE.get(kind, kind.replace("_", " ")),
             "description": description,
-            "example": str(meta.get("example", "")),
+            "example": example[name],
             "allowed values": ", ".join(allowed.get(name, [])),
         })
     return rows
@@ -88,15 +106,32 @@ def template_xlsx(
     *,
     directorates: Sequence[str] = (),
     ward_codes: Sequence[str] = (),
+    wards: Sequence[tuple[str, str, str | None]] = (),
+    quarter: str | None = None,
+    directorate: str | None = None,
     rows: int = 1000,
+    prefilled_rows: int = 200,
 ) -> bytes:
-    """An Excel template: the return's sheet (named after it), a Guidance sheet, and a Lists sheet
-    of allowed values feeding drop-downs on the enum columns (and directorate/ward if given)."""
+    """An Excel template: the return's sheet (named after it), a Guidance sheet, an 'Allowed values'
+    sheet feeding a drop-down on every column with a fixed list, and a Wards sheet.
+
+    With `directorate` and `quarter` the template is one directorate's return for one quarter:
+    both are filled in on the first `prefilled_rows` rows (a row with nothing else filled in is
+    skipped by the loader) and offered as the only choice. `wards` is (code, name, neighbourhood)
+    per ward: the ward_code drop-down offers the names (the loader reads a name or a code).
+    """
     cols = template_columns(return_type)
     lists: dict[str, list[str]] = dict(allowed_values(return_type))
-    if directorates:
+    if directorate:
+        lists["directorate"] = [directorate]
+    elif directorates:
         lists["directorate"] = list(directorates)
-    if ward_codes:
+    if quarter:
+        lists["quarter"] = [quarter]
+    ward_names = [name for _, name, _ in wards]
+    if ward_names and "ward_code" in cols:
+        lists["ward_code"] = ward_names
+    elif ward_codes and "ward_code" in cols:
         lists["ward_code"] = list(ward_codes)
     buf = io.BytesIO()
     book = xlsxwriter.Workbook(buf, {"in_memory": True})
@@ -108,6 +143,8 @@ def template_xlsx(
     list_sheet_name = "Allowed values"
     lists_ws = book.add_worksheet(list_sheet_name)
     guide_ws = book.add_worksheet("Guidance")
+    if wards:
+        _wards_sheet(book.add_worksheet("Wards"), wards, head)
 
     # Allowed values: one column per list; the drop-downs refer to these ranges.
     refs: dict[str, str] = {}
@@ -121,9 +158,10 @@ def template_xlsx(
 
     for j, name in enumerate(cols):
         sheet.write(0, j, name, head)
-        sheet.set_column(j, j, max(12, len(name) + 2), text if name in ("quarter", "ward_code") else None)
+        sheet.set_column(j, j, max(12, len(name) + 2, *(len(v) + 2 for v in lists.get(name, [])[:1])),
+                         text if name in ("quarter", "ward_code") else None)
         if name in refs:
-            # Directorates may also be given by short name, wards by name: only warn for those.
+            # Directorates may also be given by short name, wards by code: only warn for those.
             strict = name not in ("directorate", "ward_code")
             sheet.data_validation(1, j, rows, j, {
                 "validate": "list", "source": refs[name], "ignore_blank": True,
@@ -131,14 +169,23 @@ def template_xlsx(
                 "error_title": "Not an allowed value",
                 "error_message": f"Choose a value for {name} from the list (sheet '{list_sheet_name}').",
             })
+    if directorate and quarter:
+        for i in range(1, prefilled_rows + 1):
+            sheet.write_string(i, cols.index("directorate"), directorate)
+            sheet.write_string(i, cols.index("quarter"), quarter)
     sheet.freeze_panes(1, 0)
 
-    info = guidance(return_type)
+    info = guidance(return_type, quarter, directorate)
     fields = list(info[0])
-    guide_ws.write(0, 0, c.RETURN_TITLES.get(return_type, return_type), book.add_format({"bold": True, "font_size": 14}))
+    title = c.RETURN_TITLES.get(return_type, return_type)
+    if directorate and quarter:
+        title += f": {directorate}, {quarter}"
+    guide_ws.write(0, 0, title, book.add_format({"bold": True, "font_size": 14}))
     guide_ws.write(1, 0, "One file is one return: one directorate, one quarter. Fill in the sheet "
                          f"'{return_type}' (one row per record; header in row 1). A file with only the "
-                         "header is a nil return.")
+                         "header is a nil return."
+                         + (" The directorate and quarter are filled in already; a row with nothing "
+                            "else filled in is skipped." if directorate and quarter else ""))
     for j, f in enumerate(fields):
         guide_ws.write(3, j, f, head)
     for i, row in enumerate(info, start=4):
@@ -149,3 +196,15 @@ def template_xlsx(
     sheet.activate()
     book.close()
     return buf.getvalue()
+
+
+def _wards_sheet(ws: Any, wards: Sequence[tuple[str, str, str | None]], head: Any) -> None:
+    for j, title in enumerate(("ward_name", "ward_code", "neighbourhood")):
+        ws.write(0, j, title, head)
+    for i, (code, name, neighbourhood) in enumerate(wards, start=1):
+        ws.write_string(i, 0, name)
+        ws.write_string(i, 1, code)
+        ws.write_string(i, 2, neighbourhood or "")
+    ws.set_column(0, 0, max(14, *(len(n) + 2 for _, n, _ in wards)))
+    ws.set_column(1, 2, 16)
+    ws.freeze_panes(1, 0)

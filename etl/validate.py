@@ -19,6 +19,14 @@ from etl import normalise as n
 from etl.read import RawTable
 from etl.schemas import CONTEXT, REFERENCE_MODELS, RETURN_MODELS, Context, columns_of
 
+ANNOTATION_COLUMN = "problems"  # the column the app adds to a rejected file (dashboard.submission.annotate)
+
+
+def is_annotation_header(cell: str) -> bool:
+    """Whether a header cell is the problems column of an annotated file ('problems' or 'problems (...)')."""
+    key = n.header_key(cell)
+    return key == ANNOTATION_COLUMN or key.startswith(ANNOTATION_COLUMN + "(")
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -68,11 +76,14 @@ def match_header(
     at all matched, as in a file whose first line is data).
     """
     by_key = {n.header_key(col): col for col in expected}
+    for col in expected:  # the labels the app shows are accepted too ('Aged 16-24' for age_16_24)
+        if col in c.GROUP_LABELS:
+            by_key.setdefault(n.header_key(c.GROUP_LABELS[col]), col)
     positions: dict[str, int] = {}
     problems: list[Problem] = []
     for pos, cell in enumerate(header):
-        if not cell.strip():
-            continue
+        if not cell.strip() or is_annotation_header(cell):
+            continue  # blank, or the problems column of the app's annotated file: sent back as it is
         col = by_key.get(n.header_key(cell))
         if col is None:
             hint = difflib.get_close_matches(n.header_key(cell), list(by_key), n=1, cutoff=0.6)
@@ -258,6 +269,14 @@ def _duplicate_detail(problems: list[Problem]) -> list[Problem]:
 # Entry points
 
 
+def _without_filler_rows(raw: RawTable, filler_positions: set[int]) -> RawTable:
+    others = [pos for pos in raw.rows.columns if pos not in filler_positions]
+    if not filler_positions or not others:
+        return raw
+    said = (raw.rows[others].fillna("").apply(lambda s: s.str.strip()) != "").any(axis=1)
+    return RawTable(raw.header, raw.header_line, raw.rows[said], raw.source, raw.encoding, raw.delimiter)
+
+
 def validate_table(
     raw: RawTable,
     model: type[pa.DataFrameModel],
@@ -265,13 +284,20 @@ def validate_table(
     optional: frozenset[str],
     ref: Reference,
     context: Context,
+    filler: tuple[str, ...] = (),
 ) -> Validated:
-    """Validate a raw table against a model; every problem in the file, at once."""
+    """Validate a raw table against a model; every problem in the file, at once.
+
+    A row with nothing but `filler` columns filled in (the directorate and quarter a template
+    writes on its empty rows) says nothing and is skipped like a blank row.
+    """
     columns = columns_of(model)
     expected = [name for name, _, _ in columns]
     positions, problems, rows_checkable = match_header(raw.header, expected, optional, raw.header_line)
     if not rows_checkable:
         return Validated(pd.DataFrame(columns=expected), problems)
+    if filler:
+        raw = _without_filler_rows(raw, {positions[f] for f in filler if f in positions})
     problems.extend(_unnamed_cells(raw))
     parsers = _parsers(ref)
     raw_text = pd.DataFrame(index=raw.rows.index)
@@ -314,7 +340,8 @@ def validate_return(
         directorates=frozenset(ref.directorates),
     )
     checked = validate_table(
-        raw, RETURN_MODELS[return_type], optional=c.OPTIONAL_COLUMNS[return_type], ref=ref, context=context
+        raw, RETURN_MODELS[return_type], optional=c.OPTIONAL_COLUMNS[return_type], ref=ref, context=context,
+        filler=("directorate", "quarter"),
     )
     declared = {"directorate": directorate, "quarter": quarter}
     checked.problems = [

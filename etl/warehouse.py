@@ -149,7 +149,8 @@ CREATE TABLE submissions (
     outcome VARCHAR NOT NULL,       -- accepted | rejected | identical
     problem_count BIGINT NOT NULL DEFAULT 0,
     message VARCHAR,
-    superseded_by BIGINT
+    superseded_by BIGINT,
+    warnings VARCHAR                -- plausibility warnings the sender saw and confirmed, one per line
 );
 
 CREATE TABLE budget_rows (

@@ -130,3 +130,20 @@ def test_xlsx_with_a_wrong_stored_sheet_size_is_read_in_full():
             dst.writestr(item, data)
     t = read_table(out.getvalue(), "x.xlsx")
     assert t.header == ["a", "b", "c"] and t.rows.loc[2].tolist() == ["1", "2", "3"]
+
+
+def test_a_utf8_marker_on_windows_1252_bytes_gets_a_word_about_the_encoding():
+    content = b"\xef\xbb\xbfdirectorate,quarter,budget_line\nADH,2025-26 Q2,Caf\xe9 grants \xa3\n"
+    with pytest.raises(ReadError) as err:
+        read_table(content)
+    message = str(err.value)
+    assert "encoding is mixed" in message and "line 2" in message and "CSV UTF-8" in message
+    assert err.value.line == 2 and "ï»¿" not in message
+
+
+def test_csv_records_keep_blank_lines_with_their_line_numbers():
+    from etl.read import csv_records
+
+    records, delimiter = csv_records(b"a;b\n\n1;2\n\"x\ny\";3\n4;5\n")
+    assert delimiter == ";"
+    assert records == [(1, ["a", "b"]), (2, []), (3, ["1", "2"]), (4, ["x\ny", "3"]), (6, ["4", "5"])]

@@ -226,6 +226,57 @@ def test_annotated_csv_keeps_rows_and_joins_problems_per_line(db: Path) -> None:
     assert "devolved_gbp" in rows[2][-1] and "; mechanism" in rows[2][-1]
 
 
+def test_annotated_csv_round_trips_with_blank_lines_where_they_were(db: Path) -> None:
+    lines = bad_budget_csv().decode().splitlines()
+    sent = ("\n".join([lines[0], "", lines[1], ",,,,,,", lines[2], *lines[3:]]) + "\n").encode()
+    out = access.submit_as(LEAD, db, return_type="budget", directorate=ADULTS, quarter=QUARTER,
+                           content=sent, file_name="b.csv")
+    assert out.status == "rejected"
+    data, name, _ = submission.annotate(sent, "b.csv", out.problems)
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    # Line n of the report is line n of the annotated file: the blank lines 2 and 4 are kept.
+    assert rows[1] == [] and not any(rows[3][:-1])
+    for p in out.problems:
+        if p.line:
+            assert p.reason in rows[p.line - 1][-1], (p, rows[p.line - 1])
+    # Sent back as it is, the problems column is ignored: the same problems, nothing about 'problems'.
+    again = access.submit_as(LEAD, db, return_type="budget", directorate=ADULTS, quarter=QUARTER,
+                             content=data, file_name=name)
+    assert sorted((p.line, p.column, p.reason) for p in again.problems) == sorted(
+        (p.line, p.column, p.reason) for p in out.problems)
+    # Annotated a second time, it has one problems column, not two.
+    twice, name2, _ = submission.annotate(data, name, again.problems)
+    assert name2 == "b-problems.csv"
+    assert list(csv.reader(io.StringIO(twice.decode("utf-8-sig"))))[0].count("problems") == 1
+    # Fixed in place (the bad cells corrected, the notes left in), it is accepted.
+    fixed = budget_csv().decode().splitlines()
+    with_notes = "\n".join(f"{line},{'old note' if i else 'problems'}" for i, line in enumerate(fixed)) + "\n"
+    ok = access.submit_as(LEAD, db, return_type="budget", directorate=ADULTS, quarter=QUARTER,
+                          content=with_notes.encode(), file_name="b-problems.csv")
+    assert ok.status == "accepted", ok.problems
+
+
+def test_annotated_xlsx_round_trips(db: Path) -> None:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "budget"
+    for line in bad_budget_csv().decode().splitlines():
+        ws.append(line.split(","))
+    buf = io.BytesIO()
+    book.save(buf)
+    out = access.submit_as(LEAD, db, return_type="budget", directorate=ADULTS, quarter=QUARTER,
+                           content=buf.getvalue(), file_name="b.xlsx")
+    data, name, _ = submission.annotate(buf.getvalue(), "b.xlsx", out.problems, sheet="budget")
+    again = access.submit_as(LEAD, db, return_type="budget", directorate=ADULTS, quarter=QUARTER,
+                             content=data, file_name=name)
+    assert again.status == "rejected"
+    assert not any("problems" in (p.column or "") for p in again.problems)
+    assert len(again.problems) == len(out.problems)
+    twice, _, _ = submission.annotate(data, name, again.problems, sheet="budget")
+    header = [cell.value for cell in openpyxl.load_workbook(io.BytesIO(twice))["budget"][1]]
+    assert header.count("problems") == 1
+
+
 def test_annotated_xlsx_stays_xlsx(db: Path) -> None:
     book = openpyxl.Workbook()
     ws = book.active

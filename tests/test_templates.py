@@ -81,3 +81,44 @@ def test_template_cli(tmp_path: Path, db: Path) -> None:
     assert openpyxl.load_workbook(out).sheetnames[0] == "partnerships"
     assert main(["template", "--return", "budget", "--format", "csv", "--out", str(tmp_path / "b.csv")]) == 0
     assert (tmp_path / "b.csv").read_bytes() == templates.template_csv("budget")
+
+
+def test_a_directorate_s_template_for_a_quarter(db: Path) -> None:
+    wards = [("E05900001", "Castle Quay", "North"), ("E05900002", "Mill Green", "South")]
+    data = templates.template_xlsx("engagement", directorate=ADULTS, quarter="2026-27 Q2", wards=wards)
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["engagement", "Allowed values", "Guidance", "Wards"]
+    ws = book["engagement"]
+    header = [cell.value for cell in ws[1]]
+    sources = {header[rng.min_col - 1]: dv.formula1 for dv in ws.data_validations.dataValidation
+               for rng in dv.sqref.ranges}
+    # A drop-down on every column with a fixed list.
+    assert set(sources) == {"directorate", "quarter", "ward_code", "method", "stage", "feedback_published"}
+    lists = book["Allowed values"]
+    columns = {col[0].value: [v.value for v in col[1:] if v.value] for col in lists.iter_cols()}
+    assert columns["ward_code"] == ["Castle Quay", "Mill Green"]
+    assert columns["quarter"] == ["2026-27 Q2"] and columns["directorate"] == [ADULTS]
+    letter = next(col[0].column_letter for col in lists.iter_cols() if col[0].value == "ward_code")
+    assert sources["ward_code"] == f"'Allowed values'!${letter}$2:${letter}$3"
+    assert [[c.value for c in r] for r in book["Wards"].iter_rows(min_row=2)] == [
+        ["Castle Quay", "E05900001", "North"], ["Mill Green", "E05900002", "South"]]
+    # Directorate and quarter filled in; the examples are in the chosen quarter.
+    assert (ws.cell(2, 1).value, ws.cell(2, 2).value) == (ADULTS, "2026-27 Q2")
+    guide = {r[0]: r[4] for r in ([c.value for c in row] for row in book["Guidance"].iter_rows(min_row=5))}
+    assert guide["quarter"] == "2026-27 Q2" and guide["activity_date"] == "2026-07-31"
+    assert "Adults and Health, 2026-27 Q2" in book["Guidance"].cell(1, 1).value
+
+
+def test_a_prefilled_template_is_a_nil_return_and_takes_rows(db: Path) -> None:
+    data = templates.template_xlsx("budget", directorate=ADULTS, quarter=QUARTER)
+    with warehouse.read_only(db) as con:
+        nil = check_return(con, "budget", ADULTS, QUARTER, data, "t.xlsx")
+        assert nil.ok and len(nil.frame) == 0, nil.problems
+        book = openpyxl.load_workbook(io.BytesIO(data))
+        ws = book["budget"]
+        for j, v in enumerate(["Community grants pot", "E05900001", 100000, 25000, "community_grants"], start=3):
+            ws.cell(2, j, v)
+        buf = io.BytesIO()
+        book.save(buf)
+        one = check_return(con, "budget", ADULTS, QUARTER, buf.getvalue(), "t.xlsx")
+    assert one.ok and len(one.frame) == 1 and one.frame.index[0] == 2, one.problems

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
+from etl import contract as c
+from etl import normalise as n
 from etl.read import read_table
 from etl.validate import Reference, validate_reference, validate_return
 from tests.conftest import BUDGET_HEADER, ENGAGEMENT_HEADER, PARTNERSHIPS_HEADER
@@ -104,6 +107,7 @@ def test_a_good_engagement_return_with_blank_counts_as_zero():
         (eng(date="2025-06-30"), "activity_date", "is not inside the quarter"),
         (eng(date="2025-10-01"), "activity_date", "is not inside the quarter"),
         (eng(date="08/31/2025"), "activity_date", "is not a real calendar date (day-first: 31/07/2025)"),
+        (eng(date="31/02/2026"), "activity_date", "is not a real calendar date"),  # no date either way: no hint
         (eng(method="leafleting"), "method", "is not one of the allowed values: survey, public_meeting, workshop, codesign, participatory_budgeting_vote, citizens_assembly, online_platform, other"),
         (eng(stage="decisions"), "stage", "is not one of the allowed values (did you mean 'decision'?)"),
         (eng(total="-1", demo="0,0,0,0,0,0,0,0,0,0,0,0,0"), "participants_total", "must be 0 or more"),
@@ -121,6 +125,30 @@ def test_a_good_engagement_return_with_blank_counts_as_zero():
 def test_engagement_rules(row, column, reason):
     r = check("engagement", engagement(row))
     assert (2, column, reason) in problems(r), r.problems
+
+
+def test_labels_the_app_shows_are_accepted_as_input():
+    # 'Co-design' is how the charts label codesign; 'Aged 16-24' is how they label age_16_24.
+    for method in ("Co-design", "co design", "CODESIGN"):
+        r = check("engagement", engagement(eng(method=method)))
+        assert r.ok and r.frame.loc[2, "method"] == "codesign", (method, r.problems)
+    for values in (c.METHODS, c.STAGES, c.PARTNER_TYPES, c.ARRANGEMENTS, c.MECHANISMS):
+        parsed, reasons = n.parse_enum(pd.Series([c.label(v) for v in values]), values)
+        assert parsed.tolist() == list(values) and reasons.isna().all()
+    header = ENGAGEMENT_HEADER
+    for group, text in c.GROUP_LABELS.items():
+        header = header.replace(f",{group},", f",{text},", 1)
+    assert "Aged 16-24" in header and "Other ethnic group" in header
+    r = check("engagement", header + eng() + "\n")
+    assert r.ok, r.problems
+
+
+def test_the_problems_column_of_an_annotated_file_is_ignored():
+    text = engagement(eng())
+    lines = text.splitlines()
+    annotated = "\n".join([lines[0] + ",problems (directorate: something)", lines[1] + ",ward_code: was wrong"]) + "\n"
+    r = check("engagement", annotated)
+    assert r.ok, r.problems
 
 
 def test_activity_ids_unique():
