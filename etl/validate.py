@@ -269,12 +269,19 @@ def _duplicate_detail(problems: list[Problem]) -> list[Problem]:
 # Entry points
 
 
-def _without_filler_rows(raw: RawTable, filler_positions: set[int]) -> RawTable:
-    others = [pos for pos in raw.rows.columns if pos not in filler_positions]
-    if not filler_positions or not others:
+def _without_filler_rows(raw: RawTable, positions: dict[str, int], filler: tuple[str, ...],
+                         parsers: dict[str, Parser], context: Context) -> RawTable:
+    """The rows without those that hold only the declared directorate and quarter (template rows)."""
+    declared = {"directorate": context.directorate, "quarter": context.quarter}
+    at = {f: positions[f] for f in filler if f in positions}
+    others = [pos for pos in raw.rows.columns if pos not in at.values()]
+    if not at or not others or raw.rows.empty:
         return raw
-    said = (raw.rows[others].fillna("").apply(lambda s: s.str.strip()) != "").any(axis=1)
-    return RawTable(raw.header, raw.header_line, raw.rows[said], raw.source, raw.encoding, raw.delimiter)
+    candidate = ~(raw.rows[others].fillna("").apply(lambda s: s.str.strip()) != "").any(axis=1)
+    for name, pos in at.items():
+        values, reasons = parsers[name](raw.rows[pos])
+        candidate &= reasons.isna() & (values == declared.get(name)).fillna(False)
+    return RawTable(raw.header, raw.header_line, raw.rows[~candidate], raw.source, raw.encoding, raw.delimiter)
 
 
 def validate_table(
@@ -296,10 +303,10 @@ def validate_table(
     positions, problems, rows_checkable = match_header(raw.header, expected, optional, raw.header_line)
     if not rows_checkable:
         return Validated(pd.DataFrame(columns=expected), problems)
-    if filler:
-        raw = _without_filler_rows(raw, {positions[f] for f in filler if f in positions})
-    problems.extend(_unnamed_cells(raw))
     parsers = _parsers(ref)
+    if filler:
+        raw = _without_filler_rows(raw, positions, filler, parsers, context)
+    problems.extend(_unnamed_cells(raw))
     raw_text = pd.DataFrame(index=raw.rows.index)
     typed: dict[str, pd.Series] = {}
     cell_errors: set[tuple[int, str]] = set()
