@@ -489,7 +489,8 @@ class Warehouse:
         state = self._embedded_state()
         if state == "missing":
             raise WarehouseError(
-                f"There is no warehouse at {self.spec}. Create one with: python -m etl init --db {self.spec}"
+                f"There is no warehouse at {self.spec}. Create one with: python -m etl init --db {self.spec} "
+                f"(or build the demo council's: python -m etl demo --db {self.spec})"
             )
         if state == "old" and self._old_schema() == "1":
             raise WarehouseError(
