@@ -380,3 +380,27 @@ def test_a_changed_or_removed_account_applies_at_once_to_a_signed_in_session(db:
     users.write_text('{"users": []}', encoding="utf-8")  # account removed
     at.run()
     assert "who=" not in _texts(at.markdown) and at.text_input(key="t_name") is not None
+
+
+def test_implausible_return_stored_only_after_the_lead_confirms_the_warning(db: Path) -> None:
+    from tests.conftest import ENGAGEMENT_HEADER
+
+    # 20,001 participants in a ward of 10,000 residents: valid, but queried (2,000.1 per 1,000).
+    row = f"{ADULTS},{QUARTER},A1,2025-08-01,E05900001,survey,options,20001" + ",0" * 13 + ",yes\n"
+    at = _page("submit")
+    at.selectbox(key="submit_return").set_value("engagement")
+    at.selectbox(key="submit_quarter").set_value(QUARTER)
+    at.run()
+    at = _upload(at, (ENGAGEMENT_HEADER + row).encode(), name="engagement.csv")
+    assert not at.exception
+    assert "20,001 participants" in _texts(at.markdown)
+    _button(at, "Confirm and store").click()
+    at.run()
+    assert "Nothing was stored" in _texts(at.error)
+    assert _count(db, "SELECT count(*) FROM submissions WHERE return_type = 'engagement'") == 0
+    at.checkbox(key="submit_accept_warnings").check()
+    _button(at, "Confirm and store").click()
+    at.run()
+    assert not at.exception
+    assert "Accepted: 1 row" in _texts(at.success)
+    assert _count(db, "SELECT count(*) FROM submissions WHERE warnings LIKE '%20,001 participants%'") == 1

@@ -119,15 +119,28 @@ elif not pre.kpis.empty:
     st.markdown(f"**KPIs for {directorate}, {quarter}: before and after**")
     st.table(submission.kpi_display(pre.kpis).drop(columns="kpi").set_index("KPI"))
 
+if outcome.warnings:
+    st.warning("Please check these figures before you store the return: they look implausible "
+               "against the directorate's own history or the ward's residents.")
+    st.markdown("\n".join(f"- {theme.md_escape(w)}" for w in outcome.warnings))
+
 with st.form(K + "confirm_form"):
     note = st.text_area(f"Commentary for {directorate}, {quarter} (optional)", key=K + "commentary",
                         help="Shown with the directorate's figures; the newest commentary counts.")
+    checked = True
+    if outcome.warnings:
+        checked = st.checkbox("I have checked the figures above and they are right", key=K + "accept_warnings")
     go = st.form_submit_button("Confirm and store", type="primary")
+if go and not checked:
+    st.error("Nothing was stored: tick the box to confirm the figures queried above, or fix the file "
+             "and upload it again.")
+    st.stop()
 if go:
     try:
         with st.spinner("Storing…"):
             final = access.submit_as(actor, db, return_type=return_type, directorate=directorate,
-                                     quarter=quarter, content=content, file_name=upload.name, commentary=note)
+                                     quarter=quarter, content=content, file_name=upload.name, commentary=note,
+                                     accept_warnings=bool(outcome.warnings))
     except PermissionError as exc:
         st.error(str(exc))
         st.stop()
