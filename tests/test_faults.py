@@ -28,6 +28,7 @@ Q = "2025-26 Q2"
 RUNS = 10  # per operation; each run is killed after a random delay
 
 
+# Synthetic loads put 2,000 x 40 participants in one ward: implausible on purpose, so loads pass --accept-warnings.
 def engagement_file(path: Path, rows: int, quarter: str = Q) -> Path:
     line = f"ADH,{quarter},A{{i}},15/08/2025,E05000001,survey,options,40,5,10,10,5,20,20,20,5,5,3,2,4,30,yes\n"
     path.write_text(ENGAGEMENT_HEADER + "".join(line.format(i=i) for i in range(rows)))
@@ -77,7 +78,7 @@ def test_sigkill_during_loads_and_reference_loads_never_damages_the_warehouse(tm
     db = make_council(tmp_path / "w.duckdb")
     big = engagement_file(tmp_path / "big.csv", 20_000)
     started = time.monotonic()
-    done = etl("load", "--db", str(db), "--return", "engagement", "--directorate", "ADH", "--quarter", Q, str(big))
+    done = etl("load", "--accept-warnings", "--db", str(db), "--return", "engagement", "--directorate", "ADH", "--quarter", Q, str(big))
     assert done.returncode == 0, done.stderr
     duration = time.monotonic() - started
     wards = tmp_path / "wards.csv"
@@ -88,7 +89,7 @@ def test_sigkill_during_loads_and_reference_loads_never_damages_the_warehouse(tm
         quarter = ("2024-25 Q1", "2024-25 Q2", "2024-25 Q3", "2024-25 Q4", "2025-26 Q1")[run % 5]
         f = engagement_file(tmp_path / f"e{run}.csv", 20_000 + run, quarter)
         before = consistent(db)["accepted"]
-        code = kill_after(["load", "--db", str(db), "--return", "engagement", "--directorate", "ADH",
+        code = kill_after(["load", "--accept-warnings", "--db", str(db), "--return", "engagement", "--directorate", "ADH",
                            "--quarter", quarter, str(f)], rng.uniform(0.2, duration * 1.2))
         after = consistent(db)["accepted"]
         assert after in (before, before + 1)  # the old state or the new one, nothing in between
@@ -96,7 +97,7 @@ def test_sigkill_during_loads_and_reference_loads_never_damages_the_warehouse(tm
         code = kill_after(["load-reference", "--db", str(db), "wards", str(wards)], rng.uniform(0.1, 3.0))
         assert consistent(db)["wards"] == 3
     assert -signal.SIGKILL in outcomes  # the delays did interrupt loads
-    final = etl("load", "--db", str(db), "--return", "engagement", "--directorate", "ADH", "--quarter", Q,
+    final = etl("load", "--accept-warnings", "--db", str(db), "--return", "engagement", "--directorate", "ADH", "--quarter", Q,
                 str(engagement_file(tmp_path / "final.csv", 10)))
     assert final.returncode == 0, final.stderr  # the next write works
     consistent(db)
@@ -145,14 +146,14 @@ def test_a_full_disk_gives_a_clear_error_and_no_damage(small_disk: Path, tmp_pat
     assert size  # the warehouse is on the small disk
     before = digest(db)
     f = engagement_file(tmp_path / "e.csv", 2_000)
-    done = etl("load", "--db", str(db), "--return", "engagement", "--directorate", "ADH", "--quarter", Q, str(f))
+    done = etl("load", "--accept-warnings", "--db", str(db), "--return", "engagement", "--directorate", "ADH", "--quarter", Q, str(f))
     assert done.returncode == 1, done.stdout + done.stderr
     assert "No space left on device" in done.stderr and "Nothing was stored" in done.stderr
     assert "Traceback" not in done.stderr
     assert digest(db) == before
     assert not [p for p in small_disk.rglob("*") if p.name.startswith((".incoming-", "w.duckdb.tmp"))]
     filler.unlink()  # room again: the next write works
-    done = etl("load", "--db", str(db), "--return", "engagement", "--directorate", "ADH", "--quarter", Q, str(f))
+    done = etl("load", "--accept-warnings", "--db", str(db), "--return", "engagement", "--directorate", "ADH", "--quarter", Q, str(f))
     assert done.returncode == 0, done.stderr
     assert consistent(db)["accepted"] >= 1
 
@@ -164,7 +165,7 @@ def test_a_read_only_folder_gives_a_clear_error_and_no_damage(small_disk: Path, 
     if remount.returncode != 0:
         pytest.skip("cannot remount read-only here")
     f = engagement_file(tmp_path / "e.csv", 10)
-    done = etl("load", "--db", str(db), "--return", "engagement", "--directorate", "ADH", "--quarter", Q, str(f))
+    done = etl("load", "--accept-warnings", "--db", str(db), "--return", "engagement", "--directorate", "ADH", "--quarter", Q, str(f))
     # The SQLite catalog cannot even be opened where its folder is read-only (its WAL needs a
     # shared-memory file beside it), so the load stops at the first step, with a message.
     assert done.returncode in (1, 2), done.stdout + done.stderr
