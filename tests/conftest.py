@@ -221,3 +221,4 @@ def kpi_backend(request: pytest.FixtureRequest, tmp_path: Path):
     conftest_kpis.NEW_PLACE = lambda: new_place(request.param, folder, f"k{next(counter)}")
     yield request.param
     conftest_kpis.NEW_PLACE = None
+    conftest_kpis.KEEP_ALIVE.clear()

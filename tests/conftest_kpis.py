@@ -57,6 +57,9 @@ _DEFAULTS = {
 # Set by the `kpi_backend` fixture (tests/conftest.py): a factory of empty places on the backend
 # under test. Unset, a Warehouse() is a plain in-memory DuckDB with the same schema.
 NEW_PLACE: Callable[[], Any] | None = None
+# Warehouses built on a backend stay referenced until the fixture ends: a test may read
+# `build().con` from a temporary, and a collected Warehouse would close its reader mid-test.
+KEEP_ALIVE: list[Any] = []
 
 
 class Warehouse:
@@ -78,6 +81,7 @@ class Warehouse:
             create_schema(self._con)
         else:
             self._wh = NEW_PLACE().open()
+            KEEP_ALIVE.append(self)
             self._wh.init()
         self._clock = dt.datetime(2025, 4, 1, 9, 0)
 
