@@ -299,18 +299,24 @@ def cmd_load_reference(args: argparse.Namespace) -> int:
     return 0 if outcome.ok else 1
 
 
+def _directorate(wh: warehouse.Warehouse, name: str) -> str:
+    """The reference spelling of `--directorate`, or a usage error naming the known ones."""
+    with wh.read() as con:
+        ref = read_reference(con)
+    directorate = match_directorate(name, ref.directorates, ref.short_names)
+    if directorate is None:
+        known = ", ".join(ref.directorates) or "none loaded yet (load-reference directorates first)"
+        raise UsageError(f"--directorate: '{name}' is not a directorate of this council. Known: {known}")
+    return directorate
+
+
 def cmd_load(args: argparse.Namespace) -> int:
     wh = _warehouse(args)
     try:
         quarter = parse_quarter(args.quarter)
     except ValueError as exc:
         raise UsageError(f"--quarter: {exc}") from exc
-    with wh.read() as con:
-        ref = read_reference(con)
-    directorate = match_directorate(args.directorate, ref.directorates, ref.short_names)
-    if directorate is None:
-        known = ", ".join(ref.directorates) or "none loaded yet (load-reference directorates first)"
-        raise UsageError(f"--directorate: '{args.directorate}' is not a directorate of this council. Known: {known}")
+    directorate = _directorate(wh, args.directorate)
     actor = _actor(args)
     content = _read_file(args.file)
     progress = _Progress()

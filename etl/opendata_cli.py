@@ -191,11 +191,9 @@ def cmd_build_wards(args: argparse.Namespace) -> int:
 
 def cmd_import_360giving(args: argparse.Namespace) -> int:
     from etl import giving360, giving360_io
-    from etl.cli import UsageError, _read_file, _user, _warehouse
-    from etl.normalise import match_directorate
+    from etl.cli import UsageError, _directorate, _read_file, _user, _warehouse
     from etl.quarters import parse_quarter
     from etl.read import ReadError, read_table
-    from etl.reference import read_reference
     from etl.report import problems_text
 
     wh = _warehouse(args)
@@ -206,12 +204,7 @@ def cmd_import_360giving(args: argparse.Namespace) -> int:
             quarters[name] = parse_quarter(value) if value else None
         except ValueError as exc:
             raise UsageError(f"--{'from' if name == 'first' else 'to'}: {exc}") from exc
-    with wh.read() as con:
-        ref = read_reference(con)
-    directorate = match_directorate(args.directorate, ref.directorates, ref.short_names)
-    if directorate is None:
-        known = ", ".join(ref.directorates) or "none loaded yet (load-reference directorates first)"
-        raise UsageError(f"--directorate: '{args.directorate}' is not a directorate of this council. Known: {known}")
+    directorate = _directorate(wh, args.directorate)
     content = _read_file(args.file)
     try:
         mapping = None
