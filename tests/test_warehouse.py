@@ -155,6 +155,7 @@ def _old_format_warehouse(path: Path) -> Path:
     con.execute(warehouse.DDL.replace(
         "CREATE TABLE files (sha256 VARCHAR NOT NULL, size_bytes BIGINT NOT NULL);",
         "CREATE TABLE files (sha256 VARCHAR PRIMARY KEY, size_bytes BIGINT NOT NULL, content BLOB NOT NULL);"))
+    con.execute("ALTER TABLE submissions DROP COLUMN warnings")  # schema 1 kept no plausibility warnings
     con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
     content = budget(2)
     digest = hashlib.sha256(content).hexdigest()
