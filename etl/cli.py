@@ -147,7 +147,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=("csv", "xlsx"), default="xlsx", help="file format (default xlsx)")
     add_db(s, None)
     s.add_argument("--out", type=Path, required=True, help="file to write")
-    opendata_cli.add_parsers(sub)
+    opendata_cli.add_parsers(sub, add_db)
     return p
 
 

@@ -75,8 +75,8 @@ counts are withheld by the pages' disclosure rule: '[c]' in CSV, null in Parquet
 Command = Callable[[argparse.Namespace], int]
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
-    """Add the open-data subcommands to the CLI's parser."""
+def add_parsers(sub: argparse._SubParsersAction, add_db: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Add the open-data subcommands to the CLI's parser; `add_db` adds its --db and --data-path."""
     s = sub.add_parser(
         "build-wards",
         help="build the wards reference file from ONS's Census 2021, IMD 2019 and lookup files",
@@ -99,8 +99,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="where to write IMD per ward: LSOA count, mean rank, LSOAs in deciles 1-2 and their "
                         "share (default: beside --out, named <out>_imd.csv)")
 
-    from etl.warehouse import default_db
-
     s = sub.add_parser(
         "import-360giving",
         help="read a 360Giving grants file (CSV or JSON) into a directorate's partnership registers",
@@ -108,9 +106,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         epilog=IMPORT_360_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    s.add_argument("--db", default=default_db(),
-                   help="warehouse: a file path or ducklake:postgres:<connection string>")
-    s.add_argument("--data-path", default=None, help="the warehouse's data folder (default: $LOCALISM_DATA_PATH)")
+    add_db(s)
     s.add_argument("--directorate", required=True, help="directorate name or short name")
     s.add_argument("--user", default=None, help="who is importing it (default: your login name)")
     s.add_argument("--partner-types", type=Path, default=None, metavar="FILE",
@@ -127,9 +123,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         epilog=EXPORT_360_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    s.add_argument("--db", default=default_db(),
-                   help="warehouse: a file path or ducklake:postgres:<connection string>")
-    s.add_argument("--data-path", default=None, help="the warehouse's data folder (default: $LOCALISM_DATA_PATH)")
+    add_db(s)
     s.add_argument("--out", type=Path, required=True, help="the JSON file to write")
     s.add_argument("--funder-id", default=None, help="the council's org identifier, e.g. GB-LAE-TRF")
     s.add_argument("--funder-name", default=None, help="the council's name")
@@ -144,9 +138,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         epilog=EXPORT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    s.add_argument("--db", default=default_db(),
-                   help="warehouse: a file path or ducklake:postgres:<connection string>")
-    s.add_argument("--data-path", default=None, help="the warehouse's data folder (default: $LOCALISM_DATA_PATH)")
+    add_db(s)
     s.add_argument("--to", type=Path, required=True, metavar="DIR", help="folder to write (created if needed)")
 
 
