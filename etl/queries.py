@@ -18,7 +18,7 @@ import pandas as pd
 
 from etl import contract as c
 from etl import warehouse
-from etl.quarters import quarter_of_date, shift_quarter
+from etl.quarters import default_deadline, quarter_of_date, shift_quarter
 
 Con = duckdb.DuckDBPyConnection
 
@@ -213,8 +213,9 @@ _RETURNS_TRACKER = """
     WITH return_types AS (
         SELECT unnest($return_types::VARCHAR[]) AS return_type
     ),
-    deadline AS (
-        SELECT max(due_date) AS due FROM deadlines WHERE quarter = $quarter
+    deadline AS (  -- the deadline set for the quarter, else the default one (etl.quarters.default_deadline)
+        SELECT coalesce(max(due_date), $default_due) AS due, max(due_date) IS NOT NULL AS due_set
+        FROM deadlines WHERE quarter = $quarter
     ),
     expected AS (
         SELECT d.directorate, r.return_type
@@ -235,7 +236,8 @@ _RETURNS_TRACKER = """
             WHEN $today > deadline.due THEN 'overdue'
             ELSE 'missing'
         END AS status,
-        deadline.due
+        deadline.due,
+        deadline.due_set
     FROM expected AS e
     CROSS JOIN deadline
     LEFT JOIN current_submissions AS s
@@ -252,11 +254,13 @@ def returns_tracker(con: Con, quarter: str, today: dt.date | None = None,
     from whom.
 
     status is 'received', 'missing' or 'overdue' (missing after the quarter's deadline); due is
-    that deadline (a date, or None where none is set). directorates=None means all of them.
+    that deadline: the one an administrator set (due_set true), else the default rule's
+    (`etl.quarters.default_deadline`), as on the overview. directorates=None means all of them.
     """
     frame = warehouse.query_df(con, _RETURNS_TRACKER, {
         "quarter": quarter,
         "today": today or dt.date.today(),
+        "default_due": default_deadline(quarter),
         "return_types": list(c.RETURN_TYPES),
         **_scope(directorates),
     })

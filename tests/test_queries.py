@@ -40,12 +40,15 @@ def test_returns_tracker_received_missing_overdue(council: Path) -> None:
     assert _submit(council, _budget(), "b.csv", T0).status == "accepted"
     before = _read(council, queries.returns_tracker, Q, dt.date(2025, 11, 5))
     assert list(before.columns) == ["quarter", "directorate", "return_type", "received_at", "user_name",
-                                    "file_name", "row_count", "status", "due"]
+                                    "file_name", "row_count", "status", "due", "due_set"]
     assert len(before) == 6  # 2 directorates x 3 returns
     status = before.set_index(["directorate", "return_type"])["status"]
     assert status[(ADULTS, "budget")] == "received"
-    assert status[(ADULTS, "engagement")] == "missing"  # no deadline set: never overdue
-    assert before["due"].isna().all() and set(before["quarter"]) == {Q}
+    assert status[(ADULTS, "engagement")] == "missing"  # no deadline set: the default, 11 Nov, applies
+    assert set(before["due"]) == {dt.date(2025, 11, 11)} and not before["due_set"].any()
+    assert set(before["quarter"]) == {Q}
+    after_default = _read(council, queries.returns_tracker, Q, dt.date(2025, 11, 12))
+    assert after_default["status"].value_counts().to_dict() == {"overdue": 5, "received": 1}
     row = before[(before["directorate"] == ADULTS) & (before["return_type"] == "budget")].iloc[0]
     assert row["received_at"] == pd.Timestamp(T0) and row["user_name"] == "ann" and row["row_count"] == 1
 
@@ -54,12 +57,13 @@ def test_returns_tracker_received_missing_overdue(council: Path) -> None:
     assert set(on_time["status"]) == {"received", "missing"}  # the deadline day itself is not late
     late = _read(council, queries.returns_tracker, Q, dt.date(2025, 11, 1))
     assert late["status"].value_counts().to_dict() == {"overdue": 5, "received": 1}
-    assert set(late["due"]) == {dt.date(2025, 10, 31)}
+    assert set(late["due"]) == {dt.date(2025, 10, 31)} and late["due_set"].all()
 
     mine = _read(council, queries.returns_tracker, Q, dt.date(2025, 11, 1), [PLACE])
     assert set(mine["directorate"]) == {PLACE} and set(mine["status"]) == {"overdue"}
-    other = _read(council, queries.returns_tracker, "2025-26 Q3", dt.date(2026, 6, 1))
-    assert set(other["status"]) == {"missing"}  # another quarter: nothing in, no deadline
+    other = _read(council, queries.returns_tracker, "2025-26 Q3", dt.date(2026, 2, 11))
+    assert set(other["status"]) == {"missing"}  # another quarter: nothing in, default deadline 11 Feb 2026
+    assert set(_read(council, queries.returns_tracker, "2025-26 Q3", dt.date(2026, 2, 12))["status"]) == {"overdue"}
 
 
 def test_submission_history_marks_superseded(council: Path) -> None:

@@ -159,7 +159,9 @@ def test_history_page_lists_submissions_and_tracker(db: Path) -> None:
     assert not at.exception
     tracker = at.table[0].value
     assert tracker.loc[ADULTS, "Devolved budget return"] == "✓ received"
-    assert tracker.loc[ADULTS, "Engagement activity return"] == "○ not yet sent"
+    # No deadline was set, so the default one applies (as on the overview): 11 November 2025, long past.
+    assert tracker.loc[ADULTS, "Engagement activity return"] == "✖ overdue"
+    assert "Deadline for 2025-26 Q2: 11 November 2025 (passed) — the default, 6 weeks after" in _texts(at.caption)
     assert "Place and Environment" not in tracker.index  # a lead sees their own directorates
     frame = at.dataframe[0].value
     assert frame["file"].tolist() == ["budget.csv"] and frame["state"].tolist() == ["current"]

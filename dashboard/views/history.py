@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import auth, data, exports, theme
 from etl import contract as c
-from etl.quarters import quarter_of_date, quarters_between, shift_quarter
+from etl.quarters import DEFAULT_DEADLINE_AFTER, quarter_of_date, quarters_between, shift_quarter
 
 K = "history_"
 
@@ -28,11 +28,11 @@ quarters = list(reversed(quarters_between(shift_quarter(this_q, -12), this_q)))
 quarter = st.selectbox("Quarter to track", quarters, index=quarters.index(default_q) if default_q in quarters else 0,
                        key=K + "quarter")
 tracker = data.returns_tracker(quarter, None if actor.role != "lead" else visible, today)
-due = tracker["due"].iloc[0] if len(tracker) else None
-if due is None or str(due) in ("NaT", "None", "nan"):
-    st.caption(f"No deadline set for {quarter} yet (an administrator sets it on the Admin page).")
-else:
-    st.caption(f"Deadline for {quarter}: {due:%d %B %Y}" + (" (passed)" if today > due else ""))
+if len(tracker):
+    due, due_set = tracker["due"].iloc[0], bool(tracker["due_set"].iloc[0])
+    st.caption(f"Deadline for {quarter}: {due:%d %B %Y}" + (" (passed)" if today > due else "")
+               + ("" if due_set else f" — the default, {DEFAULT_DEADLINE_AFTER.days // 7} weeks after the quarter ends; an "
+                  "administrator can set another on the Admin page."))
 outstanding = tracker[tracker["status"] != "received"]
 received = len(tracker) - len(outstanding)
 st.metric("Returns received", f"{received} of {len(tracker)}")
