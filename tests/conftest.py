@@ -39,6 +39,18 @@ PARTNERSHIPS_HEADER = (
 )
 
 
+def etl_in_process(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess:
+    """`python -m etl ARGS` through its entry point in this process (fast), argparse's exits caught."""
+    from etl.cli import main
+
+    try:
+        code = main(list(args))
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out.out, out.err)
+
+
 def load_reference(db: Path, **kwargs: object):
     """Replace one reference table of the warehouse at `db` in its own write (etl.reference)."""
     from etl import warehouse

@@ -7,24 +7,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import BUDGET_HEADER, DIRECTORATES_CSV, ROOT, TARGETS_CSV, WARDS_CSV
+from tests.conftest import (
+    BUDGET_HEADER,
+    DIRECTORATES_CSV,
+    ROOT,
+    TARGETS_CSV,
+    WARDS_CSV,
+    etl_in_process,
+)
 
 
 def etl(*args: str) -> subprocess.CompletedProcess:
     """The real command, in a new process, as another tool would run it."""
     return subprocess.run([sys.executable, "-m", "etl", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
-
-
-def etl_in_process(capsys, *args: str) -> subprocess.CompletedProcess:
-    """The same entry point in this process (fast), with argparse's own exits caught."""
-    from etl.cli import main
-
-    try:
-        code = main(list(args))
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return subprocess.CompletedProcess(args, code, out.out, out.err)
 
 
 def test_fresh_warehouse_reference_and_returns_through_the_cli(tmp_path: Path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,20 +10,10 @@ import pytest
 from accounts import store
 from etl import queries, warehouse
 from tests.conftest import BUDGET_HEADER, TARGETS_CSV
+from tests.conftest import etl_in_process as etl
 
 Q = "2025-26 Q2"
 LOGIN = getpass.getuser()
-
-
-def etl(capsys, *args: str) -> subprocess.CompletedProcess:
-    from etl.cli import main
-
-    try:
-        code = main(list(args))
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return subprocess.CompletedProcess(args, code, out.out, out.err)
 
 
 def _budget(tmp_path: Path, directorate: str = "ADH", total: str = "1000", devolved: str = "500",
