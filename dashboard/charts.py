@@ -250,14 +250,17 @@ def ward_map_figure(df: pd.DataFrame, geojson: dict[str, Any], value: str, title
         low, high = values.min(), values.max()
         named = [(c, n, v) for c, n, v in zip(df["ward_code"], df["ward_name"], values, strict=True)
                  if c in points]
-        # Dark text on the light half of the scale, white on the dark half (contrast either way).
-        colours = ["#ffffff" if not pd.isna(v) and high > low and (v - low) / (high - low) > 0.6
-                   else theme.TEXT for _, _, v in named]
+        # Black or white, whichever contrasts more with the ward's own fill (>= 4.58:1 anywhere on
+        # the scale), with a halo of the other colour where a label crosses a boundary.
+        fills = [NO_DATA_FILL if pd.isna(v) else theme.scale_colour((v - low) / (high - low) if high > low else 0)
+                 for _, _, v in named]
+        colours = [theme.text_on(f) for f in fills]
         fig.add_trace(
             go.Scattergeo(
                 lon=[points[c][0] for c, _, _ in named], lat=[points[c][1] for c, _, _ in named],
                 text=[n for _, n, _ in named], mode="text", hoverinfo="skip", showlegend=False,
-                textfont={"size": 11, "color": colours},
+                textfont={"size": 11, "color": colours,
+                          "shadow": [f"0 0 2px {'#000000' if c == '#ffffff' else '#ffffff'}" for c in colours]},
             )
         )
     if highlight and highlight in set(df["ward_code"]):

@@ -46,6 +46,42 @@ FONT = "Source Sans Pro, Arial, sans-serif"
 TEMPLATE_NAME = "localism"  # pages pass theme=None to st.plotly_chart so this, not Streamlit's, applies
 
 
+def scale_colour(position: float, scale: list[list[Any]] = SEQUENTIAL) -> str:
+    """The colour (#rrggbb) at `position` (0-1) of a colour scale, interpolated in sRGB as Plotly does."""
+    t = min(1.0, max(0.0, float(position)))
+    for (a, ca), (b, cb) in zip(scale, scale[1:], strict=False):
+        if t <= b:
+            f = 0.0 if b == a else (t - a) / (b - a)
+            ra, rb = _rgb(ca), _rgb(cb)
+            return "#" + "".join(f"{round(x + (y - x) * f):02x}" for x, y in zip(ra, rb, strict=True))
+    return scale[-1][1]
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    h = colour.lstrip("#")
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def _luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of an sRGB colour."""
+    def lin(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+    r, g, b = (lin(c) for c in _rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(fg: str, bg: str) -> float:
+    """WCAG 2 contrast ratio of two colours (1 to 21)."""
+    a, b = sorted((_luminance(fg), _luminance(bg)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+def text_on(background: str) -> str:
+    """Black or white, whichever contrasts more with `background` (at least 4.58:1 on any colour)."""
+    return max(("#000000", "#ffffff"), key=lambda fg: contrast_ratio(fg, background))
+
+
 def _template() -> go.layout.Template:
     return go.layout.Template(
         layout=go.Layout(

@@ -559,6 +559,21 @@ def test_map_marks_wards_without_data_with_a_pattern_and_names_few_wards() -> No
     assert "1 ward has no data" in charts.describe_map(df, "v", "t", "rate")
 
 
+def test_map_labels_meet_text_contrast_on_their_own_ward_fill() -> None:
+    """WCAG 1.4.3: each ward's name contrasts at least 4.5:1 with that ward's fill, mid-blues included."""
+    gj = {"features": [_square(f"W{i}", i, 50) for i in range(11)]}
+    df = pd.DataFrame({"ward_code": [f"W{i}" for i in range(11)], "ward_name": [f"Ward {i}" for i in range(11)],
+                       "v": [float(i) for i in range(10)] + [None]})
+    fig = charts.ward_map_figure(df, gj, "v", "t", "rate")
+    labels = next(t for t in fig.data if t.type == "scattergeo" and t.mode == "text")
+    fills = [theme.scale_colour(i / 9) for i in range(10)] + [charts.NO_DATA_FILL]
+    ratios = [theme.contrast_ratio(fg, bg) for fg, bg in zip(labels.textfont.color, fills, strict=True)]
+    assert min(ratios) >= 4.5, ratios
+    assert labels.textfont.color[0] == "#000000" and labels.textfont.color[9] == "#ffffff"  # lightest, darkest
+    assert theme.scale_colour(0.5) == "#6baed6" and theme.scale_colour(0.625) == "#4690c6"  # Plotly's sRGB mix
+    assert round(theme.contrast_ratio("#767676", "#ffffff"), 2) == 4.54  # WCAG's own worked figure
+
+
 def test_empty_and_missing_warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A warehouse with no returns yet opens every page; a missing one says how to make it."""
     from etl import warehouse
