@@ -40,6 +40,8 @@ examples:
   python -m etl build-wards --census census2021-ts021-ward.csv --out wards.csv
   python -m etl init --db "ducklake:postgres:host=db.example dbname=localism" --data-path /srv/localism
   python -m etl migrate --from data/council.duckdb --to "ducklake:postgres:dbname=localism" --data-path /srv/localism
+  python -m etl backup --db data/council.duckdb --to /backups/localism-2025-10-01
+  python -m etl restore --from /backups/localism-2025-10-01 --db data/restored.duckdb
 
 --db is a file path (the embedded warehouse; its data folder is PATH.data beside it unless
 --data-path says otherwise) or ducklake:postgres:<libpq connection string> (a shared warehouse:
@@ -126,6 +128,30 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--from-data-path", default=None, help="the source's data folder, if not the default")
     s.add_argument("--to", dest="target", required=True, help="the new warehouse (file path or URI)")
     s.add_argument("--data-path", default=None, help="the new warehouse's data folder")
+
+    s = sub.add_parser(
+        "backup",
+        help="write a consistent, self-contained backup of a warehouse into a new folder",
+        description="Copy every table (as of one snapshot: readers and writers carry on meanwhile) and every "
+        "archived original file into a new folder, with a manifest of row counts, schema version, snapshot id "
+        "and the SHA-256 of every file. The folder appears only once the backup is whole.",
+    )
+    add_db(s)
+    s.add_argument("--to", type=Path, required=True, metavar="DIR", help="a new (or empty) folder for the backup")
+
+    s = sub.add_parser(
+        "restore",
+        help="restore a backup into a new or empty warehouse (or, with --replace, over one)",
+        description="Check a backup against its manifest (every file's size and SHA-256, every table, every "
+        "archived file) and restore it into the warehouse named by --db: created if missing, and it must "
+        "be empty unless --replace. A damaged or incomplete backup is refused (exit 1) and nothing changes.",
+    )
+    add_db(s)
+    s.add_argument("--from", dest="source", type=Path, required=True, metavar="DIR", help="the backup folder")
+    s.add_argument("--replace", action="store_true",
+                   help="replace everything in a warehouse that already holds data with the backup "
+                   "(what it holds now is lost: back it up first)")
+    s.add_argument("--check", action="store_true", help="only check the backup; restore nothing")
 
     s = sub.add_parser(
         "add-user",
@@ -356,6 +382,46 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    try:
+        summary = warehouse.backup(_warehouse(args), args.to, progress=_stderr)
+    except warehouse.BackupRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: cannot write the backup: {exc.strerror or exc}"
+              f"{f' ({exc.filename})' if exc.filename else ''}. No backup was written.", file=sys.stderr)
+        return 1
+    print(summary)
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from etl.backup import BackupError
+
+    try:
+        if args.check:
+            manifest = warehouse.verify_backup(args.source)
+            print(f"{args.source} is a whole backup of {manifest.source} (snapshot {manifest.snapshot_id}, "
+                  f"taken {manifest.taken_at}): {len(manifest.tables)} tables, "
+                  f"{len(manifest.archived)} archived files, every file matches its SHA-256.")
+            return 0
+        summary = warehouse.restore(args.source, warehouse.open_warehouse(args.db, args.data_path),
+                                    replace=args.replace, user=_login(), progress=_stderr)
+    except BackupError as exc:
+        print(f"error: {exc}" + ("" if args.check else "\nNothing was restored."), file=sys.stderr)
+        return 1
+    except warehouse.BackupRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(summary)
+    return 0
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
 def cmd_add_user(args: argparse.Namespace) -> int:
     from accounts import settings, store
 
@@ -397,7 +463,7 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"init": cmd_init, "load-reference": cmd_load_reference, "load": cmd_load, "demo": cmd_demo,
-            "migrate": cmd_migrate, "add-user": cmd_add_user, "template": cmd_template, **opendata_cli.COMMANDS}
+            "migrate": cmd_migrate, "backup": cmd_backup, "restore": cmd_restore, "add-user": cmd_add_user, "template": cmd_template, **opendata_cli.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

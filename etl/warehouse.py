@@ -59,17 +59,21 @@ Concurrency and atomicity
   thread-safe; cursors are), each query reading the latest committed snapshot. `version` is the
   DuckLake snapshot id, so caches keyed by it refresh after any commit by any process.
 * `preview()` is a write transaction that is always rolled back (no copy, no lock).
+* `backup()` reads one pinned snapshot (no lock) into a folder; `restore()` verifies that folder
+  and replaces every table in one write transaction (the folder's format: etl/backup.py).
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import glob
 import hashlib
 import itertools
 import os
 import random
+import shutil
 import socket
 import sqlite3
 import tempfile
@@ -83,6 +87,7 @@ from typing import Any, TypeVar
 import duckdb
 import pandas as pd
 
+from etl import backup as backup_folder
 from etl.contract import DEMOGRAPHIC_COLUMNS, POPULATION_COLUMNS
 from kpis import facts
 
@@ -1014,6 +1019,228 @@ def migrate(source: str | Path | Warehouse, target: str | Path | Warehouse, *,
     return (f"Moved {src.label} to {dst.label}: {counts.get('submissions', 0)} submissions, "
             f"{sum(counts.get(t, 0) for t in ROW_TABLES.values())} return rows, "
             f"{len(digests)} archived files, {counts.get('audit_log', 0)} audit entries.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Backup and restore (the folder's layout and manifest: etl/backup.py)
+
+
+class BackupRefused(WarehouseError):
+    """A backup or restore refused before it changed anything (the message says why)."""
+
+
+def _snapshot_connection(wh: Warehouse) -> tuple[duckdb.DuckDBPyConnection, int]:
+    """A new read-only connection with `wh` attached as `snap` at its latest snapshot (pinned)."""
+    wh._require()
+    con = wh.connect(read_only=True)
+    try:
+        _check_schema(con)
+        snapshot = int(con.execute("SELECT id FROM ducklake_current_snapshot(?)", [ALIAS]).fetchone()[0])
+        con.execute(f"ATTACH {_literal(wh._catalog_uri())} AS snap (DATA_PATH "
+                    f"{_literal(str(wh.lake_path) + os.sep)}, READ_ONLY, SNAPSHOT_VERSION {snapshot})")
+    except duckdb.Error as exc:
+        con.close()
+        raise WarehouseError(f"Cannot read a snapshot of {wh.label}: {_first_line(exc)}") from exc
+    except BaseException:
+        con.close()
+        raise
+    return con, snapshot
+
+
+def _copy_archived(wh: Warehouse, digest: str, target: Path) -> None:
+    """Copy one archived original to `target`, checking its bytes against its SHA-256."""
+    source = wh._archive_file(digest)
+    if not source.is_file():
+        raise WarehouseError(f"{wh.label}: archived file {digest} is missing from its archive folder; "
+                             "no backup was written.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    h = hashlib.sha256()
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        while chunk := src.read(1 << 20):
+            h.update(chunk)
+            dst.write(chunk)
+    if h.hexdigest() != digest:
+        raise WarehouseError(f"{wh.label}: archived file {digest} is damaged (its bytes do not match its "
+                             "SHA-256); no backup was written.")
+
+
+def _export_snapshot(con: duckdb.DuckDBPyConnection, wh: Warehouse, folder: Path,
+                     progress: Callable[[str], None]) -> tuple[dict[str, int], list[str]]:
+    """Write every table of `snap` as Parquet and every archived original it lists into `folder`."""
+    (folder / "tables").mkdir()
+    tables = {}
+    progress("writing the tables")
+    for (table,) in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'snap' "
+        "AND table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY table_name"
+    ).fetchall():
+        target = folder / backup_folder.Manifest.table_file(table)
+        rows = int(con.execute(f'SELECT count(*) FROM snap.main."{table}"').fetchone()[0])  # noqa: S608 - catalog names
+        con.execute(f'COPY (SELECT * FROM snap.main."{table}") TO {_literal(str(target))} (FORMAT parquet)')  # noqa: S608
+        written = int(con.execute(f"SELECT count(*) FROM read_parquet({_literal(str(target))})").fetchone()[0])  # noqa: S608
+        if written != rows:
+            raise WarehouseError(f"{table}: wrote {written} rows of {rows}; no backup was written.")
+        tables[table] = rows
+    digests = [r[0] for r in con.execute("SELECT DISTINCT sha256 FROM snap.main.files ORDER BY sha256").fetchall()]
+    progress(f"copying {len(digests)} archived files")
+    for digest in digests:
+        _copy_archived(wh, digest, folder / backup_folder.Manifest.archive_file(digest))
+    return tables, digests
+
+
+def backup(source: str | Path | Warehouse, to: str | Path, *, data_path: str | Path | None = None,
+           progress: Callable[[str], None] = lambda _: None) -> str:
+    """Write a self-contained backup of `source` into the new folder `to`; returns a summary.
+
+    The tables are read at one DuckLake snapshot (pinned when the backup starts), so the backup is
+    one consistent point in time while readers and writers carry on: it takes no lock. The
+    backup is built in a hidden folder beside `to` and renamed to `to` once whole (manifest
+    written and everything fsynced), so a folder named `to` is always a finished backup.
+    """
+    wh = source if isinstance(source, Warehouse) else Warehouse(source, data_path)
+    to = Path(to).absolute()
+    if to.exists() and (not to.is_dir() or any(to.iterdir())):
+        raise BackupRefused(f"{to} already exists and is not an empty folder: back up into a new folder.")
+    to.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{to.name}.partial-", dir=to.parent))
+    try:
+        con, snapshot = _snapshot_connection(wh)
+        try:
+            progress(f"reading snapshot {snapshot} of {wh.label}")
+            tables, digests = _export_snapshot(con, wh, partial, progress)
+            version = con.execute("SELECT value FROM snap.main.meta WHERE key = 'schema_version'").fetchone()[0]
+        finally:
+            con.close()
+        manifest = backup_folder.Manifest(
+            schema_version=str(version), snapshot_id=snapshot, source=wh.label, tables=tables, archived=digests,
+            taken_at=dt.datetime.now().astimezone().isoformat(timespec="seconds"))
+        progress("writing the manifest")
+        backup_folder.write_manifest(partial, manifest)
+        backup_folder.fsync_tree(partial)
+        os.replace(partial, to)
+        _fsync_dir(to.parent)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return (f"Backed up {wh.label} at snapshot {snapshot} to {to}: {tables.get('submissions', 0)} submissions, "
+            f"{sum(tables.get(t, 0) for t in ROW_TABLES.values())} return rows, {len(digests)} archived files, "
+            f"{len(tables)} tables.")
+
+
+def verify_backup(folder: str | Path) -> backup_folder.Manifest:
+    """Check a backup folder: every file against the manifest, and every table's rows against its
+    count (raises backup.BackupError naming what is wrong). Reads the backup only."""
+    folder = Path(folder).absolute()
+    manifest = backup_folder.verify(folder)
+    con = duckdb.connect(":memory:", config={"autoload_known_extensions": False,
+                                             "autoinstall_known_extensions": False})
+    try:
+        if manifest.schema_version != SCHEMA_VERSION:
+            raise BackupRefused(f"The backup is of warehouse schema {manifest.schema_version}; this version "
+                                f"restores schema {SCHEMA_VERSION}. Nothing was restored.")
+        con.execute("ATTACH ':memory:' AS expected")
+        con.execute("USE expected")
+        create_schema(con)  # the tables this version's warehouse has
+        schema = set(table_names(con))
+        wrong = [f"table {t}: not in the backup" for t in sorted(schema - set(manifest.tables))]
+        wrong += [f"table {t}: not a table of this warehouse's schema" for t in sorted(set(manifest.tables) - schema)]
+        for table, rows in sorted(manifest.tables.items()):
+            if table not in schema:
+                continue
+            path = _literal(str(folder / backup_folder.Manifest.table_file(table)))
+            try:
+                got = int(con.execute(f"SELECT count(*) FROM read_parquet({path})").fetchone()[0])  # noqa: S608
+            except duckdb.Error as exc:
+                wrong.append(f"{backup_folder.Manifest.table_file(table)}: unreadable ({_first_line(exc)})")
+                continue
+            if got != rows:
+                wrong.append(f"table {table}: {got} rows in its file, {rows} in the manifest")
+    finally:
+        con.close()
+    if wrong:
+        raise backup_folder.BackupError(f"The backup in {folder} is damaged or incomplete:\n  " + "\n  ".join(wrong))
+    return manifest
+
+
+def _restore_tables(con: duckdb.DuckDBPyConnection, folder: Path, manifest: backup_folder.Manifest) -> None:
+    """Inside the target's write transaction: replace every table's rows with the backup's."""
+    for table in table_names(con):
+        con.execute(f'DELETE FROM {ALIAS}.main."{table}"')  # noqa: S608 - names from the catalog
+        path = _literal(str(folder / backup_folder.Manifest.table_file(table)))
+        have = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({path})").fetchall()}  # noqa: S608
+        cols = ", ".join(f'"{c}"' for c in columns_of(con, ALIAS, table) if c in have)
+        con.execute(f'INSERT INTO {ALIAS}.main."{table}" ({cols}) SELECT {cols} FROM read_parquet({path})')  # noqa: S608
+        got = int(con.execute(f'SELECT count(*) FROM {ALIAS}.main."{table}"').fetchone()[0])  # noqa: S608
+        if got != manifest.tables[table]:
+            raise backup_folder.BackupError(f"{table}: restored {got} rows, the manifest says {manifest.tables[table]}.")
+
+
+def _check_restorable(con: duckdb.DuckDBPyConnection, target: Warehouse, manifest: backup_folder.Manifest,
+                      replace: bool) -> None:
+    tables = table_names(con)
+    if set(tables) != set(manifest.tables):
+        missing = sorted(set(tables) - set(manifest.tables))
+        extra = sorted(set(manifest.tables) - set(tables))
+        raise BackupRefused("The backup's tables do not match this warehouse's schema"
+                             + (f"; missing: {', '.join(missing)}" if missing else "")
+                             + (f"; unknown: {', '.join(extra)}" if extra else "") + ". Nothing was restored.")
+    used = [t for t in tables if t != "meta"
+            and con.execute(f'SELECT count(*) FROM {ALIAS}.main."{t}"').fetchone()[0]]  # noqa: S608
+    if used and not replace:
+        raise BackupRefused(
+            f"{target.label} is not empty (it has {', '.join(used)}). Restore into a new warehouse, or "
+            "pass --replace to replace everything in it with the backup (back it up first). Nothing was restored.")
+
+
+def restore(source: str | Path, target: str | Path | Warehouse, *, data_path: str | Path | None = None,
+            replace: bool = False, user: str = "unknown",
+            progress: Callable[[str], None] = lambda _: None) -> str:
+    """Restore the backup folder `source` into `target`; returns a summary.
+
+    The backup is verified first (every file against the manifest's SHA-256). The target is
+    created if missing and must be empty unless `replace`. The archived originals go into its
+    archive folder, then every table is replaced by the backup's in one write transaction, checked
+    against the manifest's row counts, with one audit entry saying what was restored: readers see
+    the old contents until the commit, then the backup's.
+    """
+    folder = Path(source).absolute()
+    progress(f"checking the backup in {folder}")
+    manifest = verify_backup(folder)
+    dst = target if isinstance(target, Warehouse) else Warehouse(target, data_path)
+    dst.init()
+    con = dst.connect()
+    try:
+        with dst._writers_queue():
+            _check_schema(con)
+            _check_restorable(con, dst, manifest, replace)
+            progress(f"copying {len(manifest.archived)} archived files")
+            for digest in manifest.archived:
+                content = (folder / backup_folder.Manifest.archive_file(digest)).read_bytes()
+                if dst.archive(content) != digest:
+                    raise backup_folder.BackupError(f"archived file {digest} changed while it was read.")
+            progress("restoring the tables")
+            con.execute("BEGIN TRANSACTION")
+            try:
+                _restore_tables(con, folder, manifest)
+                con.execute("INSERT INTO audit_log VALUES (?, ?, 'restore', ?)", [
+                    dt.datetime.now().replace(microsecond=0), user,
+                    f"restored the backup of {manifest.source} taken {manifest.taken_at} "
+                    f"(snapshot {manifest.snapshot_id})" + (", replacing the contents" if replace else "")])
+                con.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+                raise
+    finally:
+        con.close()
+    missing = [d for d in manifest.archived if dst.archived(d) is None]
+    if missing:
+        raise WarehouseError(f"{len(missing)} archived file(s) did not arrive: {missing[:3]}")
+    dst._version_cache = (0.0, "")
+    t = manifest.tables
+    return (f"Restored the backup of {manifest.source} (snapshot {manifest.snapshot_id}, taken {manifest.taken_at}) "
+            f"into {dst.label}: {t.get('submissions', 0)} submissions, "
+            f"{sum(t.get(x, 0) for x in ROW_TABLES.values())} return rows, {len(manifest.archived)} archived files.")
 
 
 def init(db: str | Path | Warehouse) -> bool:
