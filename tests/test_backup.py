@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 from etl import backup, warehouse
-from tests.conftest import ENGAGEMENT_HEADER, PYTHON, ROOT, make_council, new_place, submit_return
+from tests.conftest import (
+    ENGAGEMENT_HEADER,
+    PYTHON,
+    ROOT,
+    etl_in_process,
+    make_council,
+    new_place,
+    submit_return,
+)
 from tests.test_warehouse import Q, _history, budget, every_table
 
 ADH = "Adults and Health"
@@ -174,40 +182,40 @@ def pristine_backup(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("how", DAMAGES)
-def test_a_damaged_or_incomplete_backup_is_refused_and_nothing_is_restored(pristine_backup, tmp_path, how):
+def test_a_damaged_or_incomplete_backup_is_refused_and_nothing_is_restored(pristine_backup, tmp_path, how, capsys):
     import shutil
 
     folder = tmp_path / "backup"
     shutil.copytree(pristine_backup, folder)
     words = _damage(folder, how)
     target = tmp_path / "target.duckdb"
-    done = etl("restore", "--from", str(folder), "--db", str(target))
+    done = etl_in_process(capsys, "restore", "--from", str(folder), "--db", str(target))
     assert done.returncode == 1, done.stdout + done.stderr
     assert words in done.stderr and "Nothing was restored" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
     assert not target.exists()  # refused before the target is touched
-    check = etl("restore", "--check", "--from", str(folder))
+    check = etl_in_process(capsys, "restore", "--check", "--from", str(folder))
     assert check.returncode == 1 and words in check.stderr, check.stderr
 
 
-def test_check_reports_a_whole_backup(pristine_backup, tmp_path):
-    done = etl("restore", "--check", "--from", str(pristine_backup), "--db", str(tmp_path / "unused.duckdb"))
+def test_check_reports_a_whole_backup(pristine_backup, tmp_path, capsys):
+    done = etl_in_process(capsys, "restore", "--check", "--from", str(pristine_backup), "--db", str(tmp_path / "unused.duckdb"))
     assert done.returncode == 0, done.stderr
     assert "is a whole backup" in done.stdout and "every file matches its SHA-256" in done.stdout
     assert not (tmp_path / "unused.duckdb").exists()
 
 
-def test_restore_refuses_a_warehouse_that_holds_data_unless_replace(pristine_backup, tmp_path):
+def test_restore_refuses_a_warehouse_that_holds_data_unless_replace(pristine_backup, tmp_path, capsys):
     target = make_council(warehouse.Warehouse(tmp_path / "busy.duckdb"))
     submit_return(target, return_type="budget", directorate=ADH, quarter="2024-25 Q1",
                   content=budget(1, "2024-25 Q1"), file_name="mine.csv", user="lee")
     before = every_table(target)
-    done = etl("restore", "--from", str(pristine_backup), "--db", str(target.spec))
+    done = etl_in_process(capsys, "restore", "--from", str(pristine_backup), "--db", str(target.spec))
     assert done.returncode == 1
     assert "is not empty" in done.stderr and "--replace" in done.stderr, done.stderr
     assert every_table(target) == before  # untouched
 
-    done = etl("restore", "--replace", "--from", str(pristine_backup), "--db", str(target.spec))
+    done = etl_in_process(capsys, "restore", "--replace", "--from", str(pristine_backup), "--db", str(target.spec))
     assert done.returncode == 0, done.stderr
     original = warehouse.Warehouse(pristine_backup.parent / "w.duckdb")
     assert without_restore_entry(every_table(target)) == every_table(original)
@@ -215,18 +223,18 @@ def test_restore_refuses_a_warehouse_that_holds_data_unless_replace(pristine_bac
     assert "replacing the contents" in restore[0][3]
 
 
-def test_backup_refuses_a_folder_that_holds_files_and_leaves_nothing_when_it_fails(tmp_path):
+def test_backup_refuses_a_folder_that_holds_files_and_leaves_nothing_when_it_fails(tmp_path, capsys):
     source = full_history(warehouse.Warehouse(tmp_path / "w.duckdb"))
     busy = tmp_path / "busy"
     busy.mkdir()
     (busy / "notes.txt").write_text("mine")
-    done = etl("backup", "--db", str(source.spec), "--to", str(busy))
+    done = etl_in_process(capsys, "backup", "--db", str(source.spec), "--to", str(busy))
     assert done.returncode == 1 and "not an empty folder" in done.stderr
     assert [p.name for p in busy.iterdir()] == ["notes.txt"]
 
     digest = source.archived_digests()[0]
     (source.archive_path / digest[:2] / digest).unlink()  # the source itself is damaged
-    done = etl("backup", "--db", str(source.spec), "--to", str(tmp_path / "new"))
+    done = etl_in_process(capsys, "backup", "--db", str(source.spec), "--to", str(tmp_path / "new"))
     assert done.returncode != 0 and f"archived file {digest} is missing" in done.stderr, done.stderr
     assert not (tmp_path / "new").exists()
     assert not [p for p in tmp_path.iterdir() if ".partial-" in p.name]  # no half-written backup left
