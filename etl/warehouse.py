@@ -431,7 +431,12 @@ class Warehouse:
         return self.data_path / "archive"
 
     def _temp_directory(self) -> Path:
-        base = Path(os.environ.get("LOCALISM_TEMP_DIR") or self.data_path / "tmp")
+        """This connection's spill folder: DuckDB creates it on the first spill and removes it on
+        close, but creates one level only, so its parent is made here (where the folder allows)."""
+        configured = os.environ.get("LOCALISM_TEMP_DIR")
+        base = Path(configured) if configured else self.data_path / "tmp"
+        with contextlib.suppress(OSError):  # a read-only (or not yet made) data folder: nothing spills there
+            base.mkdir(parents=bool(configured), exist_ok=True)
         return base / f"{socket.gethostname()}-{os.getpid()}-{next(self._tmp_seq)}"
 
     # -- connections ---------------------------------------------------------------------------
