@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= data/demo.duckdb
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo test test-fast browser-deps lint format bench clean
+.PHONY: setup run demo test test-fast browser-deps lint format bench bench-load clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -55,6 +55,10 @@ format: setup
 # generated once (tens of minutes) and cached under data/bench/; BENCH_ARGS="--scale small" to iterate.
 bench: setup
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+# 20 sessions rendering pages on the real server while `etl load` runs: p50/p95 page times and errors.
+bench-load: setup
+	$(BIN)/python -m benchmarks.load_sessions --write $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) data node_modules .pytest_cache

@@ -46,6 +46,7 @@ class PageRun:
 
     page: str
     query: str
+    started: float  # time.monotonic() when the run was asked for
     seconds: float
     status: str  # "finished", or the reason it did not
     texts: list[str] = field(default_factory=list)
@@ -127,7 +128,7 @@ class StreamlitSession:
         back.rerun_script.query_string = query
         started = time.monotonic()
         deadline = started + self.timeout
-        run = PageRun(page=page, query=query, seconds=0.0, status="")
+        run = PageRun(page=page, query=query, started=started, seconds=0.0, status="")
         try:
             self.ws.send_binary(back.SerializeToString())
             while True:
