@@ -59,12 +59,15 @@ Concurrency and atomicity
   thread-safe; cursors are), each query reading the latest committed snapshot. `version` is the
   DuckLake snapshot id, so caches keyed by it refresh after any commit by any process.
 * `preview()` is a write transaction that is always rolled back (no copy, no lock).
+* On a read-only mount the embedded catalog is read through a private copy (`_readable_catalog`):
+  reads work, writes stop with the file system's error.
 * `backup()` reads one pinned snapshot (no lock) into a folder; `restore()` verifies that folder
   and replaces every table in one write transaction (the folder's format: etl/backup.py).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import fcntl
@@ -79,6 +82,7 @@ import sqlite3
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -408,6 +412,8 @@ class Warehouse:
         self._lock_con: duckdb.DuckDBPyConnection | None = None
         self._version_cache: tuple[float, str] = (0.0, "")
         self._tmp_seq = itertools.count()
+        self._frozen_lock = threading.Lock()
+        self._frozen_catalog: Path | None = None  # a read-only folder's catalog, copied (see _readable_catalog)
 
     def __repr__(self) -> str:
         return f"Warehouse({self.label!r})"
@@ -435,6 +441,8 @@ class Warehouse:
         close, but creates one level only, so its parent is made here (where the folder allows)."""
         configured = os.environ.get("LOCALISM_TEMP_DIR")
         base = Path(configured) if configured else self.data_path / "tmp"
+        if not configured and self.data_path.exists() and not os.access(self.data_path, os.W_OK):
+            base = Path(tempfile.gettempdir()) / "localism-spill"  # a read-only data folder
         with contextlib.suppress(OSError):  # a read-only (or not yet made) data folder: nothing spills there
             base.mkdir(parents=bool(configured), exist_ok=True)
         return base / f"{socket.gethostname()}-{os.getpid()}-{next(self._tmp_seq)}"
@@ -444,7 +452,31 @@ class Warehouse:
     def _catalog_uri(self) -> str:
         if self.shared:
             return "ducklake:postgres:" + self.conninfo
-        return "ducklake:sqlite:" + str(self.catalog_path)
+        return "ducklake:sqlite:" + str(self._readable_catalog())
+
+    def _read_only_folder(self) -> bool:
+        """Whether the embedded catalog is on a read-only file system (a read-only mount)."""
+        assert self.catalog_path is not None
+        try:
+            return bool(os.statvfs(self.catalog_path.parent).f_flag & os.ST_RDONLY) and self.catalog_path.exists()
+        except OSError:
+            return False
+
+    def _readable_catalog(self) -> Path:
+        """The catalog file to attach: the warehouse's own or, on a read-only mount, a private copy.
+
+        SQLite opens a WAL-mode file only where it can make the shared-memory file beside it;
+        DuckDB's SQLite reader takes no `immutable` URI, Python's does. Nothing commits through a
+        read-only mount, so the copy, made once, stays current. (A folder this process may only
+        read but another user writes is not a read-only mount: there SQLite needs the folder
+        writable, or the shared backend is the answer, since a copy would go stale.)"""
+        assert self.catalog_path is not None
+        if not self._read_only_folder():
+            return self.catalog_path
+        with self._frozen_lock:
+            if self._frozen_catalog is None:
+                self._frozen_catalog = _copy_catalog(self.catalog_path)
+            return self._frozen_catalog
 
     def connect(self, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         """A new DuckDB instance with the warehouse attached as `wh` and in use (the process's
@@ -635,7 +667,8 @@ class Warehouse:
             return "missing"
         for attempt in range(20):
             try:
-                lite = sqlite3.connect(f"file:{self.catalog_path}?mode=ro", uri=True, timeout=5)
+                catalog = self._readable_catalog()
+                lite = sqlite3.connect(f"file:{urllib.parse.quote(str(catalog))}?mode=ro", uri=True, timeout=5)
                 try:
                     row = lite.execute("SELECT max(snapshot_id) FROM ducklake_snapshot").fetchone()
                 finally:
@@ -862,6 +895,26 @@ class Warehouse:
 
 
 _OWNERS: dict[int, tuple[Warehouse, bool]] = {}
+
+
+def _copy_catalog(catalog: Path) -> Path:
+    """A private copy of a SQLite catalog that cannot be written (removed when the process ends)."""
+    folder = Path(tempfile.mkdtemp(prefix="localism-catalog-"))
+    atexit.register(shutil.rmtree, folder, True)
+    target = folder / catalog.name
+    try:
+        source = sqlite3.connect(f"file:{urllib.parse.quote(str(catalog))}?immutable=1", uri=True)
+        try:
+            copy = sqlite3.connect(target)
+            try:
+                source.backup(copy)
+            finally:
+                copy.close()
+        finally:
+            source.close()
+    except sqlite3.Error as exc:
+        raise WarehouseError(f"Cannot read the warehouse's catalog {catalog}: {exc}") from exc
+    return target
 
 
 def _fsync_dir(folder: Path) -> None:
