@@ -153,9 +153,10 @@ def returns_in(completeness: pd.DataFrame) -> dict[str, str]:
 
 
 def league_table(league: pd.DataFrame, history: pd.DataFrame, trend_kpi: str,
-                 completeness: pd.DataFrame | None = None) -> pd.DataFrame:
+                 completeness: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The directorate league as display text, in league order (the engine's `league_rank`),
-    with its Lagging column, which returns each row is built on and a small trend of `trend_kpi`.
+    with its Lagging column and which returns each row is built on; and beside it, a second
+    narrow table (same order) with a small trend of `trend_kpi` per directorate.
 
     `history` is kpi_table(by=directorate) for several quarters concatenated (oldest first).
     """
@@ -186,10 +187,10 @@ def league_table(league: pd.DataFrame, history: pd.DataFrame, trend_kpi: str,
         out["Returns"] = [words.get(d, "") for d in ranked["directorate"]]
     out = out.reset_index(drop=True)
     # The trend is a second, narrow table: one wide table would scroll sideways at 1280 px.
-    out.attrs["trend"] = pd.DataFrame({"Rank": out["Rank"], "Directorate": out["Directorate"],
-                                       f"{KPI_BY_NAME[trend_kpi].title}, oldest first":
-                                       [trends.get(d, "") for d in ranked["directorate"]]})
-    return out
+    trend = pd.DataFrame({"Rank": out["Rank"], "Directorate": out["Directorate"],
+                          f"{KPI_BY_NAME[trend_kpi].title}, oldest first":
+                          [trends.get(d, "") for d in ranked["directorate"]]})
+    return out, trend
 
 
 def league_export(league: pd.DataFrame, completeness: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -422,7 +422,8 @@ def test_league_in_league_order_with_lagging_and_returns_in_words() -> None:
         "return_type": ["budget", "partnerships"] * 6,
         "complete": [True, True, True, False, True, True, True, True, True, True, True, True],
     })
-    table = tables.league_table(league, pd.DataFrame(), "participation_per_1000", completeness)
+    table, trend = tables.league_table(league, pd.DataFrame(), "participation_per_1000", completeness)
+    assert trend["Directorate"].tolist() == ["F", "B", "C", "A", "E", "D"]  # the trend table in the same order
     # F (5 on target, none off) first; D has no KPI assessed: last, 'Not assessed', never lagging.
     assert table["Directorate"].tolist() == ["F", "B", "C", "A", "E", "D"]
     assert table["Rank"].tolist() == [1, 2, 3, 4, 5, 6]

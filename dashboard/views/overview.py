@@ -82,7 +82,7 @@ recent = tuple(q for q in last_quarters(quarter, 4) if q in have)
 league = data.directorate_league(quarter)
 completeness = data.completeness_table(quarter, "directorate")
 trend_kpi = "participation_per_1000"
-league_display = tables.league_table(league, data.league_history(recent), trend_kpi, completeness)
+league_display, league_trend = tables.league_table(league, data.league_history(recent), trend_kpi, completeness)
 over = f"over {len(recent)} quarters" if len(recent) != 1 else "for this quarter only"
 st.caption(
     "In league order; the table after it shows each directorate's participation per 1,000 "
@@ -90,7 +90,7 @@ st.caption(
 )
 st.table(league_display, hide_index=True)
 st.markdown(f"**Participation trend by directorate** ({over}):")
-st.table(league_display.attrs["trend"], hide_index=True)
+st.table(league_trend, hide_index=True)
 lagging = league_display.loc[league_display["Lagging"] == "Lagging", "Directorate"].tolist()
 if lagging:
     st.markdown("**Lagging directorates.** Open one to see why:")
