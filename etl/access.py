@@ -187,11 +187,13 @@ def add_commentary_as(actor: Actor, db: str | Path, *, directorate: str, quarter
         store_commentary(con, directorate=canonical, quarter=quarter, body=body, user=actor.name)
 
 
-def load_reference_as(actor: Actor, db: str | Path, *, kind: str, content: bytes, file_name: str) -> Outcome:
-    """Replace one reference table; administrators only."""
+def load_reference_as(actor: Actor, db: str | Path, *, kind: str, content: bytes, file_name: str,
+                      vintage: str | None = None, first_quarter: str | None = None) -> Outcome:
+    """Replace one reference table (wards and boundaries: of one ward set); administrators only."""
     authorise_admin(actor, "load reference data")
     with warehouse.write(db) as con:
-        return store_reference(con, kind=kind, content=content, file_name=file_name, user=actor.name)
+        return store_reference(con, kind=kind, content=content, file_name=file_name, user=actor.name,
+                               vintage=vintage, first_quarter=first_quarter)
 
 
 def set_deadline_as(actor: Actor, db: str | Path, *, quarter: str, due: dt.date) -> None:

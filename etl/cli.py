@@ -32,6 +32,7 @@ EPILOG = """\
 examples:
   python -m etl init --db data/council.duckdb
   python -m etl load-reference --db data/council.duckdb wards wards.csv
+  python -m etl load-reference --db data/council.duckdb wards wards_wd25.csv --vintage WD25 --from-quarter "2023-24 Q1"
   python -m etl load --db data/council.duckdb --return engagement \\
       --directorate "Adults and Health" --quarter "2025-26 Q2" --user "J Smith" engagement.xlsx
   python -m etl demo --db data/demo.duckdb
@@ -90,10 +91,15 @@ def _parser() -> argparse.ArgumentParser:
         "load-reference",
         help="load (replace) reference data: wards, directorates, targets or boundaries",
         description="Replace one reference table. Load wards and directorates before returns, "
-        "boundaries (GeoJSON) after wards.",
+        "boundaries (GeoJSON) after wards.\n\n" + WARD_SETS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_db(s)
     _identity_options(s, "loading it")
+    s.add_argument("--vintage", default=None,
+                   help="wards and boundaries: the ward set, e.g. WD25 (default: see above)")
+    s.add_argument("--from-quarter", "--from", dest="from_quarter", default=None, metavar="QUARTER",
+                   help="wards: the first quarter the set applies to, e.g. '2025-26 Q1' (default: see above)")
     s.add_argument("kind", choices=c.REFERENCE_KINDS, help="which reference table")
     s.add_argument("file", type=Path, help="CSV/.xlsx file (GeoJSON for boundaries)")
 
@@ -288,6 +294,21 @@ class _Progress:
             self.stream.flush()
 
 
+WARD_SETS_HELP = """\
+Ward sets (docs/ward-vintages.md): the wards are kept per set, each with a vintage (ONS's WDnn
+label) and the first quarter it applies to; a quarter's returns and KPIs use the set of that
+quarter, and no set is ever deleted. Without --vintage and --from-quarter:
+  * a file with exactly the ward codes of a set replaces that set's wards (a correction);
+  * a file with other codes starts a new set, named by the WDnn in the file's name
+    (wards_wd25.csv -> WD25), else set-N, from the quarter after the latest quarter with
+    a return, so no stored quarter changes its wards;
+  * before any return is stored, a file with other codes replaces the newest set;
+  * the first set ('initial' unless named) serves every quarter until a later set starts.
+--vintage naming an existing set replaces its wards; a new one starts a set (from
+--from-quarter, else the default above). A new set must start after the newest one.
+Boundaries go into the set --vintage names, else the set whose ward codes they share most."""
+
+
 def _print_outcome(outcome: Outcome, fmt: str) -> None:
     if fmt == "json":
         print(json.dumps(outcome.as_dict(), ensure_ascii=False, indent=2))
@@ -313,9 +334,21 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_load_reference(args: argparse.Namespace) -> int:
     wh = _warehouse(args)
     actor = _actor(args)
+    if (args.kind not in ("wards", "boundaries") and args.vintage) or (args.kind != "wards" and args.from_quarter):
+        raise UsageError("--vintage is for wards and boundaries, --from-quarter for wards only.")
+    first_quarter = None
+    if args.from_quarter:
+        try:
+            first_quarter = parse_quarter(args.from_quarter)
+        except ValueError as exc:
+            raise UsageError(f"--from-quarter: {exc}") from exc
+    vintage = args.vintage.strip() if args.vintage and args.vintage.strip() else None
+    if args.vintage is not None and vintage is None:
+        raise UsageError("--vintage: give a label such as WD25.")
     content = _read_file(args.file)
     try:
-        outcome = access.load_reference_as(actor, wh, kind=args.kind, content=content, file_name=args.file.name)
+        outcome = access.load_reference_as(actor, wh, kind=args.kind, content=content, file_name=args.file.name,
+                                           vintage=vintage, first_quarter=first_quarter)
     except PermissionError as exc:
         raise UsageError(f"{exc} Nothing was changed.") from exc
     if outcome.ok and (audit_override := _override_audit(actor, f"etl load-reference {args.kind}")):

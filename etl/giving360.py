@@ -31,6 +31,7 @@ import datetime as dt
 import json
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -304,8 +305,13 @@ def to_partnerships(
     mapping: dict[str, str] | None = None,
     last_quarter: str,
     first_quarter: str | None = None,
+    quarter_wards: Callable[[str], set[str]] | None = None,
 ) -> Mapped:
-    """Map grants to register rows per quarter (see the module docstring for every rule)."""
+    """Map grants to register rows per quarter (see the module docstring for every rule).
+
+    `ward_codes`: every ward the council has had; `quarter_wards(q)`: the wards of quarter q's
+    ward set (docs/ward-vintages.md), which a quarter's rows are mapped with (default: ward_codes).
+    """
     mapping = mapping or {}
     skipped: list[str] = []
     notes: Counter[str] = Counter()
@@ -364,7 +370,8 @@ def to_partnerships(
                     continue
                 if first_quarter and q < first_quarter:
                     continue
-                rows[q].append(_row(org, spell, q, s_start, s_end, ward_codes))
+                rows[q].append(_row(org, spell, q, s_start, s_end,
+                                    quarter_wards(q) if quarter_wards else ward_codes))
     report = [f"{len(grants)} grant(s) read; {len(usable)} mapped to {len(by_org)} partnership(s) "
               f"(one per recipient organisation); {len(skipped)} not mapped"]
     report += [f"partner type {k}: {n} grant(s)" for k, n in sorted(types.items())]

@@ -23,6 +23,7 @@ from etl.load import store_return
 from etl.quarters import quarter_of_date
 from etl.read import ReadError, read_table
 from etl.records import Outcome
+from etl.reference import ward_set_of, ward_sets
 
 META_FUNDER_ID = "360giving_funder_id"
 META_FUNDER_NAME = "360giving_funder_name"
@@ -120,9 +121,15 @@ def _import(
     grants = read_grants(content, file_name)
     last = last_quarter or quarter_of_date(today or dt.date.today())
     with warehouse.write(db) as con:
-        wards = {r[0] for r in con.execute("SELECT ward_code FROM wards").fetchall()}
+        sets = ward_sets(con)  # a quarter's grants are mapped to that quarter's wards
+        wards = set().union(*(s.codes for s in sets)) if sets else set()
+
+        def quarter_wards(quarter: str) -> set[str]:
+            vintage = ward_set_of(con, quarter)
+            return set(next((s.codes for s in sets if s.vintage == vintage), ()))
+
         mapped = g3.to_partnerships(grants, ward_codes=wards, mapping=mapping, last_quarter=last,
-                                    first_quarter=first_quarter)
+                                    first_quarter=first_quarter, quarter_wards=quarter_wards)
         result = Imported(True, list(mapped.report), list(mapped.skipped))
         kept = replaced = 0
         counts = {"accepted": 0, "identical": 0}

@@ -38,7 +38,7 @@ def check_return(
     file_name: str = "",
 ) -> Validated | list[Problem]:
     """Read and validate a return without storing anything (a list of problems if unreadable)."""
-    return check_return_against(read_reference(con), return_type, directorate, quarter, content, file_name)
+    return check_return_against(read_reference(con, quarter), return_type, directorate, quarter, content, file_name)
 
 
 def check_return_against(
@@ -79,7 +79,7 @@ def precheck(
     """Read and validate a return on the latest snapshot, before taking the writers' lock."""
     progress("reading and checking")
     with warehouse.read_only(db) as cur:
-        ref = read_reference(cur)
+        ref = read_reference(cur, quarter)  # the wards of the quarter's ward set
         current = _current(cur, return_type, directorate, quarter)
     digest = sha256(content)
     if current and current[1] == digest:  # an identical re-send needs no check
@@ -155,7 +155,7 @@ def store_return(
         sid = log_submission(con, **log, row_count=int(row_count), outcome="identical", message=msg)
         audit(con, user, "identical re-send", f"{return_type} {directorate} {quarter} #{sid}", received_at)
         return Outcome("identical", msg, sid, int(row_count))
-    ref = read_reference(con)
+    ref = read_reference(con, quarter)
     if prechecked is not None and prechecked.checked is not None and (prechecked.digest, prechecked.ref) == (digest, ref):
         checked = prechecked.checked
     else:

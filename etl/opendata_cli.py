@@ -174,6 +174,9 @@ def cmd_build_wards(args: argparse.Namespace) -> int:
     for line in built.report:
         print(f"- {line}")
     print(f"Wrote {len(built.wards)} wards to {args.out}.")
+    if built.vintage:  # the ward set they go into (docs/ward-vintages.md)
+        print(f"They are on the {built.vintage} wards: load them with python -m etl load-reference wards "
+              f"{args.out} --vintage {built.vintage} (add --from-quarter Q when they replace earlier wards).")
     if built.imd is not None:
         detail = args.imd_detail or args.out.with_name(args.out.stem + "_imd.csv")
         built.imd.to_csv(detail, index=False, lineterminator="\n")

@@ -103,7 +103,9 @@ def warnings_for(
     """Every plausibility warning for a validated return about to be stored."""
     out: list[str] = []
     if return_type == "engagement" and not frame.empty:
-        wards = con.execute("SELECT ward_code, ward_name, population_total FROM wards").fetchall()
+        wards = con.execute(  # the wards of the quarter's ward set (docs/ward-vintages.md)
+            "SELECT ward_code, ward_name, population_total FROM ward_history "
+            "WHERE ? >= span_from AND (span_until IS NULL OR ? < span_until)", [quarter, quarter]).fetchall()
         populations = {code: (name, int(pop or 0)) for code, name, pop in wards}
         out += participation_warnings(frame, populations, sum(p for _, p in populations.values()))
     totals = {col: float(frame[col].sum()) for col in HISTORY_TOTALS.get(return_type, {}) if col in frame}

@@ -41,21 +41,56 @@ def directorates(con: Con) -> pd.DataFrame:
     """)
 
 
-def wards(con: Con) -> pd.DataFrame:
-    """ward_code, ward_name, neighbourhood, population_total, imd_decile by neighbourhood and name."""
-    return warehouse.query_df(con, """
+# The ward set a quarter uses (docs/ward-vintages.md): the spans of etl/warehouse.py's views;
+# $quarter NULL means the newest set.
+_SET_OF_QUARTER = """
+    vintage IN (SELECT vintage FROM ward_set_spans WHERE CASE WHEN $quarter IS NULL THEN newest
+                ELSE $quarter >= span_from AND (span_until IS NULL OR $quarter < span_until) END)
+"""
+
+
+def wards(con: Con, quarter: str | None = None) -> pd.DataFrame:
+    """ward_code, ward_name, neighbourhood, population_total, imd_decile by neighbourhood and name:
+    the wards of `quarter`'s ward set (None: the newest set)."""
+    return warehouse.query_df(con, f"""
         SELECT ward_code, ward_name, neighbourhood, population_total, imd_decile
-        FROM wards
+        FROM ward_reference
+        WHERE {_SET_OF_QUARTER}
         ORDER BY neighbourhood, ward_name
+    """, {"quarter": quarter})  # noqa: S608 - a fixed condition
+
+
+def boundaries(con: Con, quarter: str | None = None) -> pd.DataFrame:
+    """ward_code, geometry (GeoJSON text) of every boundary of `quarter`'s ward set (None: newest)."""
+    return warehouse.query_df(con, f"""
+        SELECT ward_code, geometry
+        FROM ward_boundaries
+        WHERE {_SET_OF_QUARTER}
+        ORDER BY ward_code
+    """, {"quarter": quarter})  # noqa: S608 - a fixed condition
+
+
+def ward_sets(con: Con) -> pd.DataFrame:
+    """Every ward set, oldest first: vintage, first_quarter ('' = every quarter until the next),
+    next_first_quarter (the next set's; None for the newest), wards, shapes, loaded_at,
+    submission_id."""
+    return warehouse.query_df(con, """
+        SELECT s.vintage, s.first_quarter,
+            s.span_until AS next_first_quarter,
+            (SELECT count(*) FROM ward_reference AS r WHERE r.vintage = s.vintage) AS wards,
+            (SELECT count(*) FROM ward_boundaries AS b WHERE b.vintage = s.vintage) AS shapes,
+            s.loaded_at, s.submission_id
+        FROM ward_set_spans AS s
+        ORDER BY s.first_quarter
     """)
 
 
-def boundaries(con: Con) -> pd.DataFrame:
-    """ward_code, geometry (GeoJSON text) of every ward boundary loaded."""
+def ward_history(con: Con) -> pd.DataFrame:
+    """Every ward of every set: vintage, first_quarter (of its set), ward_code, ward_name."""
     return warehouse.query_df(con, """
-        SELECT ward_code, geometry
-        FROM boundaries
-        ORDER BY ward_code
+        SELECT r.vintage, s.first_quarter, r.ward_code, r.ward_name
+        FROM ward_reference AS r JOIN ward_sets AS s USING (vintage)
+        ORDER BY s.first_quarter, r.ward_code
     """)
 
 

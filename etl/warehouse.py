@@ -93,9 +93,11 @@ import pandas as pd
 
 from etl import backup as backup_folder
 from etl.contract import DEMOGRAPHIC_COLUMNS, POPULATION_COLUMNS
+from etl.quarters import quarter_of_date
 from kpis import facts
 
-SCHEMA_VERSION = "2"  # 1 was the single DuckDB file written by build-and-swap
+SCHEMA_VERSION = "3"  # 1: the single DuckDB file of build-and-swap; 2: one ward set, no vintage
+OLDER_LAKE_SCHEMAS = ("2",)  # DuckLake warehouses `etl migrate` moves to this schema
 ALIAS = "wh"  # the catalog name the warehouse is attached under on every connection
 DUCKLAKE_PREFIX = "ducklake:postgres:"
 DEFAULT_DB = Path("data") / "localism.duckdb"
@@ -124,7 +126,17 @@ _demo_cols = ",\n    ".join(f"{c} BIGINT NOT NULL" for c in DEMOGRAPHIC_COLUMNS)
 TABLES_DDL = f"""
 CREATE TABLE meta (key VARCHAR NOT NULL, value VARCHAR);
 
-CREATE TABLE wards (
+-- Ward sets (docs/ward-vintages.md): every set of wards the council has had, never deleted. A
+-- quarter uses the set with the latest first quarter on or before it (the earliest set also
+-- serves the quarters before it): see the views ward_set_spans, ward_history and wards below.
+CREATE TABLE ward_sets (
+    vintage VARCHAR NOT NULL,       -- ONS's WDnn label ('WD22', 'WD25'), or the loader's own
+    first_quarter VARCHAR NOT NULL, -- canonical, e.g. '2023-24 Q1'; one set per first quarter
+    loaded_at TIMESTAMP NOT NULL,
+    submission_id BIGINT            -- the reference:wards load that last filled it (bytes archived)
+);
+CREATE TABLE ward_reference (       -- every ward of every set: the contract's wards file + vintage
+    vintage VARCHAR NOT NULL,
     ward_code VARCHAR NOT NULL,
     ward_name VARCHAR NOT NULL,
     neighbourhood VARCHAR NOT NULL,
@@ -132,6 +144,7 @@ CREATE TABLE wards (
     {_pop_cols},
     imd_decile INTEGER
 );
+CREATE TABLE ward_boundaries (vintage VARCHAR NOT NULL, ward_code VARCHAR NOT NULL, geometry VARCHAR NOT NULL);
 CREATE TABLE directorates (directorate VARCHAR NOT NULL, short_name VARCHAR);
 CREATE TABLE targets (
     kpi VARCHAR NOT NULL,
@@ -140,7 +153,6 @@ CREATE TABLE targets (
     target DOUBLE NOT NULL,
     direction VARCHAR NOT NULL
 );
-CREATE TABLE boundaries (ward_code VARCHAR NOT NULL, geometry VARCHAR NOT NULL);
 
 -- Every file received, by SHA-256; the bytes are in the archive folder (Warehouse.archived).
 CREATE TABLE files (sha256 VARCHAR NOT NULL, size_bytes BIGINT NOT NULL);
@@ -223,6 +235,27 @@ CREATE TABLE audit_log (
 """  # noqa: S608 - formatted from the contract's fixed column names, no user text
 
 VIEWS_DDL = """
+-- The quarters each ward set serves: from span_from (the earliest set from '', so from every
+-- quarter before it) up to, not including, span_until (the next set's first quarter; NULL for
+-- the newest). Canonical quarters ('2023-24 Q1') sort in time order as text.
+CREATE VIEW ward_set_spans AS
+    SELECT vintage, first_quarter, loaded_at, submission_id,
+        CASE WHEN first_quarter = min(first_quarter) OVER () THEN '' ELSE first_quarter END AS span_from,
+        lead(first_quarter) OVER (ORDER BY first_quarter) AS span_until,
+        first_quarter = max(first_quarter) OVER () AS newest
+    FROM ward_sets;
+-- Every ward of every set with the quarters it serves: a quarter q's wards are the rows with
+-- q >= span_from AND (span_until IS NULL OR q < span_until).
+CREATE VIEW ward_history AS
+    SELECT s.span_from, s.span_until, r.*
+    FROM ward_reference AS r JOIN ward_set_spans AS s USING (vintage);
+-- The newest set under the names the contract's files use, for everything not tied to a quarter.
+CREATE VIEW wards AS
+    SELECT * EXCLUDE (vintage) FROM ward_reference
+    WHERE vintage IN (SELECT vintage FROM ward_set_spans WHERE newest);
+CREATE VIEW boundaries AS
+    SELECT ward_code, geometry FROM ward_boundaries
+    WHERE vintage IN (SELECT vintage FROM ward_set_spans WHERE newest);
 -- Only the newest accepted submission of each (return, directorate, quarter) counts.
 CREATE VIEW current_submissions AS
     SELECT * FROM submissions WHERE outcome = 'accepted' AND superseded_by IS NULL
@@ -301,11 +334,16 @@ def next_id(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
     return int(row[0])
 
 
-def _check_schema(con: duckdb.DuckDBPyConnection) -> None:
+def _check_schema(con: duckdb.DuckDBPyConnection, label: str = "THIS_WAREHOUSE") -> None:
     try:
         row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     except duckdb.Error as exc:
         raise WarehouseError("That is not a localism warehouse (no meta table).") from exc
+    if row and row[0] in OLDER_LAKE_SCHEMAS:
+        raise WarehouseError(
+            f"{label} is a warehouse of schema {row[0]} (one ward set, no vintages); this version reads "
+            f"schema {SCHEMA_VERSION}. Move it, with its whole history, with: python -m etl migrate "
+            f"--from {label} --to NEW_PATH_OR_URI")
     if not row or row[0] != SCHEMA_VERSION:
         raise WarehouseError(f"Unsupported warehouse schema version {row and row[0]!r}.")
 
@@ -555,6 +593,19 @@ class Warehouse:
         finally:
             con.close()
 
+    def _older_lake_schema(self) -> str | None:
+        """The schema version of an embedded DuckLake warehouse of an older schema here, else None."""
+        if self.shared or self._embedded_state() != "warehouse":
+            return None
+        con = self.connect(read_only=True)
+        try:
+            row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except duckdb.Error:
+            return None
+        finally:
+            con.close()
+        return str(row[0]) if row and str(row[0]) in OLDER_LAKE_SCHEMAS else None
+
     def exists(self) -> bool:
         """Whether a warehouse (of this schema) is already here."""
         if not self.shared:
@@ -574,7 +625,7 @@ class Warehouse:
                 if state != "missing":
                     self._require()
                     with self._cursor() as cur:
-                        _check_schema(cur)
+                        _check_schema(cur, self.label)
                     return False
                 self.catalog_path.parent.mkdir(parents=True, exist_ok=True)
                 # WAL: readers in other processes keep reading while a writer commits.
@@ -590,7 +641,7 @@ class Warehouse:
                         "SELECT count(*) FROM information_schema.tables WHERE table_catalog = ? "
                         "AND table_name = 'meta'", [ALIAS]).fetchone()[0]
                     if has_meta:
-                        _check_schema(cur)
+                        _check_schema(cur, self.label)
                         return False
                 cur.execute("BEGIN TRANSACTION")
                 create_schema(cur)
@@ -607,7 +658,7 @@ class Warehouse:
                 con = self.connect()
                 if check:
                     try:
-                        _check_schema(con)
+                        _check_schema(con, self.label)
                     except BaseException:
                         con.close()
                         raise
@@ -814,10 +865,18 @@ class Warehouse:
         copied in with one statement per table. Readers see the old contents until the commit.
         Files archived meanwhile go straight to the archive folder (content-addressed, so an
         abandoned build leaves nothing a query sees). A warehouse in the older single-file format
-        at the path is kept beside it as `<name>.single-file` (the demo replaces what it finds).
+        at the path is kept beside it as `<name>.single-file`, and an embedded one of an older
+        schema as `<name>.schema-<n>` (the demo replaces what it finds).
         """
         if not self.shared and self._embedded_state() == "old":
             os.replace(self.catalog_path, self.catalog_path.with_name(self.catalog_path.name + ".single-file"))
+        older = self._older_lake_schema()
+        if older:  # kept beside it as `<name>.schema-<n>`, still readable by `etl migrate`
+            self.close()
+            for suffix in ("", "-wal", "-shm"):
+                part = self.catalog_path.with_name(self.catalog_path.name + suffix)
+                if part.exists():
+                    os.replace(part, self.catalog_path.with_name(f"{self.catalog_path.name}.schema-{older}{suffix}"))
         self.init()
         stage = f"stage_{os.getpid()}_{next(self._tmp_seq)}"
         with self._cursor() as con:
@@ -1010,9 +1069,43 @@ def _attach_source(con: duckdb.DuckDBPyConnection, source: Warehouse) -> str:
     con.execute(f"ATTACH {_literal(source._catalog_uri())} AS src "
                 f"(DATA_PATH {_literal(str(source.lake_path) + os.sep)}, READ_ONLY)")
     row = con.execute("SELECT value FROM src.main.meta WHERE key = 'schema_version'").fetchone()
-    if not row or row[0] != SCHEMA_VERSION:
-        raise WarehouseError(f"{source.label} is not a localism warehouse of schema {SCHEMA_VERSION}.")
+    if not row or row[0] not in (SCHEMA_VERSION, *OLDER_LAKE_SCHEMAS):
+        raise WarehouseError(f"{source.label} is not a localism warehouse of schema "
+                             f"{' or '.join((*OLDER_LAKE_SCHEMAS, SCHEMA_VERSION))}.")
     return "lake"
+
+
+def _adopt_ward_set(con: duckdb.DuckDBPyConnection, source: str) -> str:
+    """Inside migrate's write: an older warehouse's one `wards` table (and `boundaries`) become
+    the ward set 'initial', serving every quarter (from its earliest with a return). Returns words
+    for the summary ('' when the source already keeps ward sets)."""
+    tables = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_catalog = ? "
+        "AND table_schema = 'main' AND table_type = 'BASE TABLE'", [source]).fetchall()}
+    if "wards" not in tables:
+        return ""
+    wards = int(con.execute(f"SELECT count(*) FROM {source}.main.wards").fetchone()[0])  # noqa: S608 - catalog name
+    if not wards:
+        return ""
+    first = con.execute(
+        f"SELECT min(quarter) FROM {source}.main.submissions WHERE quarter IS NOT NULL"  # noqa: S608
+    ).fetchone()[0] or quarter_of_date(dt.date.today())
+    loaded_at, submission_id = con.execute(
+        f"SELECT max(received_at), arg_max(submission_id, received_at) FROM {source}.main.submissions "  # noqa: S608
+        "WHERE return_type = 'reference:wards' AND outcome = 'accepted'").fetchone()
+    con.execute(f"INSERT INTO {ALIAS}.main.ward_sets VALUES ('initial', ?, coalesce(?, now()::TIMESTAMP), ?)",  # noqa: S608
+                [first, loaded_at, submission_id])
+    have = set(columns_of(con, source, "wards"))
+    cols = ", ".join(f'"{c}"' for c in columns_of(con, ALIAS, "ward_reference") if c in have and c != "vintage")
+    con.execute(f"INSERT INTO {ALIAS}.main.ward_reference (vintage, {cols}) "  # noqa: S608 - catalog names
+                f"SELECT 'initial', {cols} FROM {source}.main.wards")
+    if "boundaries" in tables:
+        con.execute(f"INSERT INTO {ALIAS}.main.ward_boundaries SELECT 'initial', ward_code, geometry "  # noqa: S608
+                    f"FROM {source}.main.boundaries")
+    got = int(con.execute(f"SELECT count(*) FROM {ALIAS}.main.ward_reference").fetchone()[0])  # noqa: S608
+    if got != wards:
+        raise WarehouseError(f"wards: copied {got} rows of {wards}")
+    return f" The {wards} wards became ward set 'initial', from {first}."
 
 
 def migrate(source: str | Path | Warehouse, target: str | Path | Warehouse, *,
@@ -1021,7 +1114,8 @@ def migrate(source: str | Path | Warehouse, target: str | Path | Warehouse, *,
     """Copy a whole warehouse into a new, empty one; the source is only read. Returns a summary.
 
     The source may be the older single-file format (archived files as BLOBs, which move to the
-    archive folder) or a warehouse of this schema on either backend. Every table is copied row for
+    archive folder), a DuckLake warehouse of schema 2 (one ward table: its wards and boundaries
+    become the ward set 'initial') or a warehouse of this schema, on either backend. Every table is copied row for
     row (submission ids included) in one write transaction, then checked by row counts and by
     every archived file being readable from the target.
     """
@@ -1062,6 +1156,7 @@ def migrate(source: str | Path | Warehouse, target: str | Path | Warehouse, *,
                     got = con.execute(f'SELECT count(*) FROM {ALIAS}.main."{table}"').fetchone()[0]  # noqa: S608
                     if got != n:
                         raise WarehouseError(f"{table}: copied {got} rows of {n}")
+                adopted = _adopt_ward_set(con, "src")
                 facts.rebuild(con)  # derived from the rows: rebuilt, so an older source gets them too
                 con.execute("COMMIT")
             except BaseException:
@@ -1076,7 +1171,7 @@ def migrate(source: str | Path | Warehouse, target: str | Path | Warehouse, *,
     dst._version_cache = (0.0, "")
     return (f"Moved {src.label} to {dst.label}: {counts.get('submissions', 0)} submissions, "
             f"{sum(counts.get(t, 0) for t in ROW_TABLES.values())} return rows, "
-            f"{len(digests)} archived files, {counts.get('audit_log', 0)} audit entries.")
+            f"{len(digests)} archived files, {counts.get('audit_log', 0)} audit entries.{adopted}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -203,8 +203,10 @@ def completeness_table(con: duckdb.DuckDBPyConnection, quarter: str, by: str) ->
         if key is None:
             return whole
         column = "neighbourhood" if by == "neighbourhood" else "ward_code"
-        groups = sorted(
-            con.execute(f"SELECT DISTINCT {column} FROM wards").df()[column], key=str  # noqa: S608
+        groups = sorted(  # the wards of the quarter's ward set (docs/ward-vintages.md)
+            con.execute(f"SELECT DISTINCT {column} FROM ward_history WHERE ? >= span_from "  # noqa: S608
+                        "AND (span_until IS NULL OR ? < span_until)", [quarter, quarter]).df()[column],
+            key=str,
         )
         frame = whole.merge(pd.DataFrame({key: groups}), how="cross")
     return frame[[key, *[c for c in frame.columns if c != key]]].reset_index(drop=True)

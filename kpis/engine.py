@@ -129,11 +129,16 @@ _COMMENT = re.compile(r"--[^\n]*")
 _INCLUDE = re.compile(r"^-- @include (\S+\.sql).*$", re.MULTILINE)
 
 
+def _with_includes(name: str) -> str:
+    """kpis/sql/<name> with each `-- @include` line replaced by its fragment (fragments may include)."""
+    text = (SQL_DIR / name).read_text(encoding="utf-8")
+    return _INCLUDE.sub(lambda m: _with_includes(m.group(1)), text)
+
+
 @cache
 def load_sql(name: str) -> tuple[str, frozenset[str]]:
     """The text of kpis/sql/<name>, with its `-- @include` fragments, and the parameters it binds."""
-    text = (SQL_DIR / name).read_text(encoding="utf-8")
-    text = _INCLUDE.sub(lambda m: (SQL_DIR / m.group(1)).read_text(encoding="utf-8"), text)
+    text = _with_includes(name)
     return text, frozenset(_PARAM.findall(_COMMENT.sub("", text)))
 
 
@@ -319,7 +324,8 @@ def equality_coverage(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFr
     per_dim = equality.groupby("dimension", sort=False).agg(
         known=("known", "first"), left_out=("left_out", "sum"), eei=("eei", "first")
     )
-    wards = run_sql(con, "population_coverage.sql", neighbourhoods=list(scope.neighbourhoods),
+    wards = run_sql(con, "population_coverage.sql", quarters=list(scope.quarters),
+                    neighbourhoods=list(scope.neighbourhoods),
                     wards=list(scope.wards)).set_index("dimension")  # fmt: skip
     rows = []
     for d in DIMENSIONS:
@@ -380,8 +386,9 @@ def deprivation_split(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFr
 
 def all_wards_scope(con: duckdb.DuckDBPyConnection, scope: Scope) -> Scope:
     """The comparator for a ward or neighbourhood figure: the same quarters and directorates, on
-    the same scope rule (rows attributed to a ward), over every ward of the council."""
-    codes = run_sql(con, "ward_codes.sql")["ward_code"].tolist()
+    the same scope rule (rows attributed to a ward), over every ward of the council (of the ward
+    sets of its quarters)."""
+    codes = run_sql(con, "ward_codes.sql", quarters=list(scope.quarters))["ward_code"].tolist()
     # no wards in the reference: a ward filter that matches nothing (an empty one is no filter)
     return Scope(scope.quarters, scope.directorates, (), tuple(codes) or ("",))
 

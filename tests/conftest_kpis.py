@@ -84,6 +84,7 @@ class Warehouse:
             KEEP_ALIVE.append(self)
             self._wh.init()
         self._clock = dt.datetime(2025, 4, 1, 9, 0)
+        self._vintage: str | None = None
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -108,18 +109,27 @@ class Warehouse:
 
     # Reference data ---------------------------------------------------------------------------
 
+    def ward_set(self, vintage: str, first_quarter: str) -> None:
+        """Start a ward set: the wards added next belong to it (docs/ward-vintages.md)."""
+        self._w().execute("INSERT INTO ward_sets VALUES (?, ?, TIMESTAMP '2025-04-01 09:00', NULL)",
+                          [vintage, first_quarter])
+        self._vintage = vintage
+
     def ward(self, code: str, name: str, neighbourhood: str, population: int,
              imd_decile: int | None = None, **pops: int) -> None:  # fmt: skip
-        """Add a ward; `pops` gives pop_<group> counts (others 0), e.g. female=60, male=40."""
+        """Add a ward (to the set started last, else to one set serving every quarter); `pops`
+        gives pop_<group> counts (others 0), e.g. female=60, male=40."""
+        if self._vintage is None:
+            self.ward_set("test", "2000-01 Q1")
         values = [pops.get(c[4:], 0) for c in POPULATION_COLUMNS]
-        placeholders = ", ".join("?" * (5 + len(values)))
+        placeholders = ", ".join("?" * (6 + len(values)))
         cols = ", ".join(
-            ["ward_code", "ward_name", "neighbourhood", "population_total", *POPULATION_COLUMNS,
-             "imd_decile"]
+            ["vintage", "ward_code", "ward_name", "neighbourhood", "population_total",
+             *POPULATION_COLUMNS, "imd_decile"]
         )  # fmt: skip
         self._w().execute(
-            f"INSERT INTO wards ({cols}) VALUES ({placeholders})",  # noqa: S608 (test helper)
-            [code, name, neighbourhood, population, *values, imd_decile],
+            f"INSERT INTO ward_reference ({cols}) VALUES ({placeholders})",  # noqa: S608 (test helper)
+            [self._vintage, code, name, neighbourhood, population, *values, imd_decile],
         )
 
     def directorate(self, name: str, short_name: str | None = None) -> None:

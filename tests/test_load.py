@@ -147,9 +147,16 @@ def test_a_header_only_targets_file_is_loaded_with_a_warning(council):
 def test_reloading_wards_without_a_ward_in_use_warns(council):
     submit(council, GOOD)  # one row in Ashby (E05000001)
     without_ashby = "\n".join(line for line in WARDS_CSV.splitlines() if "Ashby" not in line) + "\n"
+    # New codes start a new ward set after the stored quarter: that quarter keeps its wards.
     out = load_reference(council, kind="wards", content=without_ashby.encode(), file_name="w.csv", user="admin")
-    assert out.ok
-    assert any("1 row(s) of current returns name ward(s) not in this file (E05000001)" in w for w in out.warnings)
+    assert out.ok and "as ward set set-2, from 2025-26 Q3; quarters before it keep set initial" in out.message
+    assert not any("row(s) of current returns" in w for w in out.warnings)
+    # Loaded into the stored quarter's own set (a correction), the row on Ashby is named.
+    out = load_reference(council, kind="wards", content=without_ashby.encode(), file_name="w.csv", user="admin",
+                         vintage="initial")
+    assert out.ok and "into ward set initial (every quarter to 2025-26 Q2), replacing its wards" in out.message
+    assert any("1 row(s) of current returns for 2025-26 Q2 name ward(s) not in ward set initial (E05000001)" in w
+               for w in out.warnings)
 
 
 @pytest.mark.parametrize(

@@ -47,7 +47,7 @@ def test_preview_is_a_transaction_that_is_rolled_back(any_council):
     wh = any_council
     before, version = every_table(wh), wh.version
     with wh.preview() as con:
-        con.execute("DELETE FROM wards")
+        con.execute("DELETE FROM ward_reference")
         assert con.execute("SELECT count(*) FROM wards").fetchone() == (0,)
         with wh.read() as other:  # no one else sees it meanwhile
             assert other.execute("SELECT count(*) FROM wards").fetchone() == (3,)
@@ -149,14 +149,28 @@ def test_the_label_never_shows_a_password():
 # migrate
 
 
+def _one_ward_set(con: duckdb.DuckDBPyConnection) -> None:
+    """Turn this schema's ward sets into schemas 1 and 2's one `wards` and `boundaries` tables."""
+    con.execute("DROP VIEW wards; DROP VIEW boundaries; DROP VIEW ward_history; DROP VIEW ward_set_spans")
+    con.execute("CREATE TABLE wards AS SELECT * EXCLUDE (vintage) FROM ward_reference")
+    con.execute("CREATE TABLE boundaries AS SELECT ward_code, geometry FROM ward_boundaries")
+    con.execute("DROP TABLE ward_reference; DROP TABLE ward_boundaries; DROP TABLE ward_sets")
+
+
+OLD_WARD = ("E05000001", "Ashby", "North", 1000)
+
+
 def _old_format_warehouse(path: Path) -> Path:
     """A warehouse in the previous single-file format (schema 1: archived bytes in a BLOB table)."""
     con = duckdb.connect(str(path))
     con.execute(warehouse.DDL.replace(
         "CREATE TABLE files (sha256 VARCHAR NOT NULL, size_bytes BIGINT NOT NULL);",
         "CREATE TABLE files (sha256 VARCHAR PRIMARY KEY, size_bytes BIGINT NOT NULL, content BLOB NOT NULL);"))
+    _one_ward_set(con)
     con.execute("ALTER TABLE submissions DROP COLUMN warnings")  # schema 1 kept no plausibility warnings
     con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    con.execute("INSERT INTO wards (ward_code, ward_name, neighbourhood, population_total) VALUES (?, ?, ?, ?)",
+                list(OLD_WARD))
     content = budget(2)
     digest = hashlib.sha256(content).hexdigest()
     con.execute("INSERT INTO files VALUES (?, ?, ?)", [digest, len(content), content])
@@ -210,12 +224,62 @@ def test_migrate_from_the_old_single_file_format_through_the_cli(tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "1 submissions, 2 return rows, 1 archived files, 1 audit entries" in done.stdout
+    assert "The 1 wards became ward set 'initial', from 2025-26 Q2." in done.stdout
     wh = warehouse.Warehouse(target)
     with wh.read() as con:
+        assert con.execute("SELECT vintage, first_quarter FROM ward_sets").fetchall() == [("initial", Q)]
+        assert con.execute("SELECT ward_code, ward_name, neighbourhood, population_total FROM wards").fetchall() == [
+            OLD_WARD]
         assert con.execute("SELECT submission_id, sha256 FROM current_submissions").fetchall() == [
             (7, hashlib.sha256(budget(2)).hexdigest())]
         assert con.execute("SELECT sum(total_budget_gbp) FROM budget").fetchone()[0] == 200
     assert wh.archived(hashlib.sha256(budget(2)).hexdigest()) == budget(2)
+
+
+def _schema_2_warehouse(path: Path) -> list[tuple]:
+    """A DuckLake warehouse of schema 2 (one `wards` table) at `path`, with a return for 2024-25 Q4
+    and one boundary; returns its wards' rows."""
+    old = make_council(warehouse.Warehouse(path))
+    out = submit_return(old, return_type="budget", directorate="Adults and Health", quarter="2024-25 Q4",
+                        content=budget(2, "2024-25 Q4"), file_name="b.csv", user="jo")
+    assert out.ok, out.problems
+    with old.write() as con:
+        con.execute("INSERT INTO ward_boundaries VALUES ('initial', 'E05000001', '{}')")
+        before = sorted(con.execute("SELECT * FROM wards").fetchall(), key=repr)
+        _one_ward_set(con)
+        con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    old.close()
+    return before
+
+
+def test_a_schema_2_warehouse_points_to_migrate_which_makes_its_wards_one_set(tmp_path):
+    """Schema 2 (DuckLake, one ward set): refused with the migrate command; migrated, its wards,
+    shapes and returns are all there, as the set 'initial' serving every quarter."""
+    before = _schema_2_warehouse(tmp_path / "two.duckdb")
+    two = warehouse.Warehouse(tmp_path / "two.duckdb")
+    with pytest.raises(warehouse.WarehouseError, match=r"schema 2 \(one ward set.*etl migrate --from"):
+        two.query_df("SELECT 1")
+    new = warehouse.Warehouse(tmp_path / "three.duckdb")
+    summary = warehouse.migrate(two, new)
+    assert "The 3 wards became ward set 'initial', from 2024-25 Q4." in summary
+    with new.read() as con:
+        assert sorted(con.execute("SELECT * FROM wards").fetchall(), key=repr) == before
+        assert con.execute("SELECT ward_code FROM boundaries").fetchall() == [("E05000001",)]
+        assert con.execute("SELECT sum(total_budget_gbp) FROM budget").fetchone()[0] == 200
+        sets = con.execute("SELECT vintage, first_quarter, submission_id FROM ward_sets").fetchall()
+    assert sets == [("initial", "2024-25 Q4", 2)]  # the wards load was submission 2
+
+
+def test_a_rebuild_over_a_schema_2_warehouse_keeps_it_beside_for_migrate(tmp_path):
+    _schema_2_warehouse(tmp_path / "demo.duckdb")
+    wh = warehouse.Warehouse(tmp_path / "demo.duckdb")
+    with wh.rebuild() as con:
+        con.execute("INSERT INTO directorates VALUES ('Place', NULL)")
+    with wh.read() as con:
+        assert con.execute("SELECT directorate FROM directorates").fetchall() == [("Place",)]
+    kept = warehouse.Warehouse(tmp_path / "demo.duckdb.schema-2", tmp_path / "demo.duckdb.data")
+    summary = warehouse.migrate(kept, warehouse.Warehouse(tmp_path / "moved.duckdb"))
+    assert "4 submissions" in summary and "The 3 wards became ward set 'initial'" in summary
 
 
 def test_migrate_refuses_a_target_that_is_not_empty(tmp_path):

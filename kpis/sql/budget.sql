@@ -21,7 +21,7 @@ scoped AS (  -- budget facts in scope, once per window, tagged with their group
     FROM budget_facts AS b
     JOIN windows AS win ON win.quarter = b.quarter
     CROSS JOIN settings
-    LEFT JOIN scope_wards AS w ON w.ward_code = b.ward_code
+    LEFT JOIN scope_wards AS w ON w.ward_code = b.ward_code AND w.quarter = b.quarter
     WHERE (len($directorates) = 0 OR list_contains($directorates, b.directorate))
       AND (w.ward_code IS NOT NULL OR NOT settings.geographic)  -- a council or directorate figure takes every row, whichever ward it names
 ),

@@ -2,16 +2,18 @@
 -- Parameters: $quarters, $directorates, $neighbourhoods, $wards (VARCHAR[]; an empty filter
 -- list means no filter), $mechanisms (VARCHAR[], etl.contract.MECHANISMS in order).
 WITH
-scope_wards AS (
-    SELECT ward_code
-    FROM wards
+scope_quarters AS (SELECT DISTINCT unnest($quarters) AS quarter),
+-- @include _quarter_wards.sql  (quarter_wards: every ward of each quarter's set)
+scope_wards AS (  -- per quarter: the wards of its ward set (docs/ward-vintages.md)
+    SELECT quarter, ward_code
+    FROM quarter_wards
     WHERE (len($neighbourhoods) = 0 OR list_contains($neighbourhoods, neighbourhood))
       AND (len($wards) = 0 OR list_contains($wards, ward_code))
 ),
 scoped AS (  -- borough-wide lines only when no neighbourhood or ward is named
     SELECT b.*
     FROM budget_facts AS b
-    LEFT JOIN scope_wards AS w ON w.ward_code = b.ward_code
+    LEFT JOIN scope_wards AS w ON w.ward_code = b.ward_code AND w.quarter = b.quarter
     WHERE list_contains($quarters, b.quarter)
       AND (len($directorates) = 0 OR list_contains($directorates, b.directorate))
       AND (w.ward_code IS NOT NULL

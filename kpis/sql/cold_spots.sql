@@ -1,26 +1,40 @@
 -- Cold spots: every ward of the council with its participation per 1,000 over $quarters, its
 -- rank (1 = lowest) and whether it is a cold spot (at most the k-th smallest value,
 -- k = ceil(n / $cold_spot_divisor), so every ward tied at the cut is included).
+-- The wards are those of each quarter's ward set (docs/ward-vintages.md): a ward's participants
+-- count in the quarters it existed, over its population (averaged over those quarters; one set:
+-- exactly its population), and its name and neighbourhood are those of its latest quarter.
 -- Parameters: $quarters, $directorates (VARCHAR[]; empty = every directorate),
 -- $cold_spot_divisor (5), $per_population (1000).
 WITH
+scope_quarters AS (SELECT DISTINCT unnest($quarters) AS quarter),
+-- @include _quarter_wards.sql  (quarter_wards: every ward of each quarter's set)
 ward_participants AS (  -- activities held in a ward; borough-wide ones are in no ward
-    SELECT ward_code, sum(participants) AS participants
+    SELECT quarter, ward_code, sum(participants) AS participants
     FROM engagement_facts
     WHERE list_contains($quarters, quarter)
       AND (len($directorates) = 0 OR list_contains($directorates, directorate))
       AND ward_code IS NOT NULL
-    GROUP BY ward_code
+    GROUP BY quarter, ward_code
+),
+ward_totals AS (
+    SELECT w.ward_code,
+        arg_max(w.ward_name, w.quarter) AS ward_name,
+        arg_max(w.neighbourhood, w.quarter) AS neighbourhood,
+        coalesce(sum(p.participants), 0) AS participants,
+        avg(w.population_total) AS population
+    FROM quarter_wards AS w
+    LEFT JOIN ward_participants AS p USING (quarter, ward_code)
+    GROUP BY w.ward_code
 ),
 rates AS (  -- a ward with no activity has 0; a ward with no residents has no rate
     SELECT
-        w.ward_code, w.ward_name, w.neighbourhood,
-        CAST(coalesce(p.participants, 0) AS BIGINT) AS participants,
-        w.population_total AS population,
-        CAST($per_population * coalesce(p.participants, 0) AS DOUBLE)
-            / nullif(CAST(w.population_total AS DOUBLE), 0) AS participation_per_1000
-    FROM wards AS w
-    LEFT JOIN ward_participants AS p USING (ward_code)
+        ward_code, ward_name, neighbourhood,
+        CAST(participants AS BIGINT) AS participants,
+        CAST(population AS BIGINT) AS population,
+        CAST($per_population * participants AS DOUBLE)
+            / nullif(CAST(population AS DOUBLE), 0) AS participation_per_1000
+    FROM ward_totals
 ),
 ordered AS (
     SELECT ward_code, participation_per_1000,

@@ -6,16 +6,24 @@
 -- $by ('council' | 'directorate' | 'neighbourhood' | 'ward'),
 -- $per_population (1000).
 -- @include _scope_groups.sql  (WITH windows, scope_wards, settings, group_keys, groups)
-population AS (  -- residents behind each group: its own wards, or every ward in scope
-    SELECT k.grp, sum(w.population_total) AS population
-    FROM group_keys AS k
-    JOIN scope_wards AS w
-        ON CASE $by
-            WHEN 'ward' THEN w.ward_code = k.grp
-            WHEN 'neighbourhood' THEN w.neighbourhood = k.grp
-            ELSE TRUE
-        END
-    GROUP BY k.grp
+population AS (  -- residents behind each group in each window: its own wards, or every ward in
+    -- scope, of each quarter's ward set; averaged over the window's quarters in which the group
+    -- has wards (one set: exactly that set's population)
+    SELECT window_id, grp, avg(population) AS population
+    FROM (
+        SELECT g.window_id, win.quarter, g.grp, sum(w.population_total) AS population
+        FROM groups AS g
+        JOIN windows AS win USING (window_id)
+        JOIN scope_wards AS w
+            ON w.quarter = win.quarter
+            AND CASE $by
+                WHEN 'ward' THEN w.ward_code = g.grp
+                WHEN 'neighbourhood' THEN w.neighbourhood = g.grp
+                ELSE TRUE
+            END
+        GROUP BY g.window_id, win.quarter, g.grp
+    )
+    GROUP BY window_id, grp
 ),
 scoped AS (  -- engagement facts in scope, once per window, tagged with their group
     SELECT
@@ -34,7 +42,7 @@ scoped AS (  -- engagement facts in scope, once per window, tagged with their gr
     FROM engagement_facts AS e
     JOIN windows AS win ON win.quarter = e.quarter
     CROSS JOIN settings
-    LEFT JOIN scope_wards AS w ON w.ward_code = e.ward_code
+    LEFT JOIN scope_wards AS w ON w.ward_code = e.ward_code AND w.quarter = e.quarter
     WHERE (len($directorates) = 0 OR list_contains($directorates, e.directorate))
       AND (w.ward_code IS NOT NULL OR NOT settings.geographic)  -- a council or directorate figure takes every row, whichever ward it names
 ),
@@ -65,5 +73,5 @@ SELECT
     CAST(t.feedback_activities AS DOUBLE) / nullif(t.activities, 0) AS feedback_rate
 FROM groups AS g
 LEFT JOIN totals AS t USING (window_id, grp)
-LEFT JOIN population AS p USING (grp)
+LEFT JOIN population AS p USING (window_id, grp)
 ORDER BY g.window_id, g.grp;

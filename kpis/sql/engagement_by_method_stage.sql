@@ -3,16 +3,18 @@
 -- Parameters: $quarters, $directorates, $neighbourhoods, $wards (VARCHAR[]; an empty filter
 -- list means no filter), $methods, $stages (VARCHAR[], etl.contract order).
 WITH
-scope_wards AS (
-    SELECT ward_code
-    FROM wards
+scope_quarters AS (SELECT DISTINCT unnest($quarters) AS quarter),
+-- @include _quarter_wards.sql  (quarter_wards: every ward of each quarter's set)
+scope_wards AS (  -- per quarter: the wards of its ward set (docs/ward-vintages.md)
+    SELECT quarter, ward_code
+    FROM quarter_wards
     WHERE (len($neighbourhoods) = 0 OR list_contains($neighbourhoods, neighbourhood))
       AND (len($wards) = 0 OR list_contains($wards, ward_code))
 ),
 scoped AS (  -- borough-wide activities only when no neighbourhood or ward is named
     SELECT e.*
     FROM engagement_facts AS e
-    LEFT JOIN scope_wards AS w ON w.ward_code = e.ward_code
+    LEFT JOIN scope_wards AS w ON w.ward_code = e.ward_code AND w.quarter = e.quarter
     WHERE list_contains($quarters, e.quarter)
       AND (len($directorates) = 0 OR list_contains($directorates, e.directorate))
       AND (w.ward_code IS NOT NULL

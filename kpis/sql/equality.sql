@@ -17,18 +17,19 @@ dims(dimension, group_name, group_order) AS (  -- etl.contract.DIMENSIONS (a tes
         ('ethnicity', 'ethnicity_other', 11),
         ('disability', 'disabled', 12), ('disability', 'not_disabled', 13)
 ),
-ward_population AS (  -- every ward, with each dimension's population (NULL if one is unknown)
+ward_population AS (  -- every ward of each quarter's set, with each dimension's population
+    -- (NULL if one is unknown)
     SELECT
         *,
         pop_age_16_24 + pop_age_25_44 + pop_age_45_64 + pop_age_65_plus AS pop_age,
         pop_female + pop_male AS pop_sex,
         pop_ethnicity_white + pop_ethnicity_asian + pop_ethnicity_black + pop_ethnicity_mixed + pop_ethnicity_other AS pop_ethnicity,
         pop_disabled + pop_not_disabled AS pop_disability
-    FROM wards
+    FROM quarter_wards
 ),
 ward_share AS (  -- share_g in each ward: pop_g / sum of pop_h over the dimension's groups
     -- (NULL where the dimension's population is unknown or 0: the ward is left out of it)
-    SELECT ward_code,
+    SELECT quarter, ward_code,
         CAST(pop_age_16_24 AS DOUBLE) / nullif(pop_age, 0) AS age_16_24,
         CAST(pop_age_25_44 AS DOUBLE) / nullif(pop_age, 0) AS age_25_44,
         CAST(pop_age_45_64 AS DOUBLE) / nullif(pop_age, 0) AS age_45_64,
@@ -44,8 +45,10 @@ ward_share AS (  -- share_g in each ward: pop_g / sum of pop_h over the dimensio
         CAST(pop_not_disabled AS DOUBLE) / nullif(pop_disability, 0) AS not_disabled
     FROM ward_population
 ),
-council_share AS (  -- the same over the council's wards whose population of the dimension is known
+council_share AS (  -- the same over the council's wards whose population of the dimension is
+    -- known, per quarter (over that quarter's set)
     SELECT
+        quarter,
         CAST(sum(pop_age_16_24) FILTER (WHERE pop_age IS NOT NULL) AS DOUBLE)
             / nullif(sum(pop_age), 0) AS age_16_24,
         CAST(sum(pop_age_25_44) FILTER (WHERE pop_age IS NOT NULL) AS DOUBLE)
@@ -73,6 +76,7 @@ council_share AS (  -- the same over the council's wards whose population of the
         CAST(sum(pop_not_disabled) FILTER (WHERE pop_disability IS NOT NULL) AS DOUBLE)
             / nullif(sum(pop_disability), 0) AS not_disabled
     FROM ward_population
+    GROUP BY quarter
 ),
 scoped AS (  -- participants per group, summed per window, output group and ward
     SELECT
@@ -83,6 +87,7 @@ scoped AS (  -- participants per group, summed per window, output group and ward
             WHEN 'neighbourhood' THEN w.neighbourhood
             WHEN 'ward' THEN w.ward_code
         END AS grp,
+        e.quarter,
         e.ward_code,
         sum(e.age_16_24) AS age_16_24,
         sum(e.age_25_44) AS age_25_44,
@@ -100,13 +105,13 @@ scoped AS (  -- participants per group, summed per window, output group and ward
     FROM engagement_facts AS e
     JOIN windows AS win ON win.quarter = e.quarter
     CROSS JOIN settings
-    LEFT JOIN scope_wards AS w ON w.ward_code = e.ward_code
+    LEFT JOIN scope_wards AS w ON w.ward_code = e.ward_code AND w.quarter = e.quarter
     WHERE (len($directorates) = 0 OR list_contains($directorates, e.directorate))
       AND (w.ward_code IS NOT NULL OR NOT settings.geographic)  -- a council or directorate figure takes every row, whichever ward it names
     GROUP BY ALL
 ),
 with_share AS (  -- known_a summed over the ward's activities (K_d), and the ward's shares
-    -- (a borough-wide activity, or one on a ward no longer in the reference, takes the council's)
+    -- (a borough-wide activity, or one on a ward not in its quarter's set, takes the council's)
     SELECT s.window_id, s.grp,
         CAST(s.age_16_24 + s.age_25_44 + s.age_45_64 + s.age_65_plus AS DOUBLE) AS known_age,
         CAST(s.female + s.male AS DOUBLE) AS known_sex,
@@ -126,8 +131,8 @@ with_share AS (  -- known_a summed over the ward's activities (K_d), and the war
         CAST(s.disabled AS DOUBLE) AS n_disabled, CASE WHEN ws.ward_code IS NULL THEN cs.disabled ELSE ws.disabled END AS s_disabled,
         CAST(s.not_disabled AS DOUBLE) AS n_not_disabled, CASE WHEN ws.ward_code IS NULL THEN cs.not_disabled ELSE ws.not_disabled END AS s_not_disabled
     FROM scoped AS s
-    CROSS JOIN council_share AS cs
-    LEFT JOIN ward_share AS ws ON ws.ward_code = s.ward_code
+    LEFT JOIN council_share AS cs ON cs.quarter = s.quarter
+    LEFT JOIN ward_share AS ws ON ws.ward_code = s.ward_code AND ws.quarter = s.quarter
 ),
 wide_totals AS (  -- per window and output group: participants, known and expected per group,
     -- over the activities whose ward has a population for the group's dimension; each ward's

@@ -25,7 +25,7 @@ scoped AS (  -- register rows in scope (partnership_facts), once per window, tag
     FROM partnership_facts AS p
     JOIN windows AS win ON win.quarter = p.quarter
     CROSS JOIN settings
-    LEFT JOIN scope_wards AS w ON w.ward_code = p.ward_code
+    LEFT JOIN scope_wards AS w ON w.ward_code = p.ward_code AND w.quarter = p.quarter
     WHERE (len($directorates) = 0 OR list_contains($directorates, p.directorate))
       AND (w.ward_code IS NOT NULL OR NOT settings.geographic)  -- a council or directorate figure takes every row, whichever ward it names
 ),

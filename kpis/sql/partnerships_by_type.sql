@@ -4,16 +4,18 @@
 -- list means no filter), $group_by ('partner_type' | 'arrangement'), $categories (VARCHAR[]: the
 -- contract's values of that column, in order), $long_lease_years (25).
 WITH
-scope_wards AS (
-    SELECT ward_code
-    FROM wards
+scope_quarters AS (SELECT DISTINCT unnest($quarters) AS quarter),
+-- @include _quarter_wards.sql  (quarter_wards: every ward of each quarter's set)
+scope_wards AS (  -- per quarter: the wards of its ward set (docs/ward-vintages.md)
+    SELECT quarter, ward_code
+    FROM quarter_wards
     WHERE (len($neighbourhoods) = 0 OR list_contains($neighbourhoods, neighbourhood))
       AND (len($wards) = 0 OR list_contains($wards, ward_code))
 ),
 scoped AS (  -- borough-wide partnerships only when no neighbourhood or ward is named
     SELECT p.*
     FROM partnership_facts AS p
-    LEFT JOIN scope_wards AS w ON w.ward_code = p.ward_code
+    LEFT JOIN scope_wards AS w ON w.ward_code = p.ward_code AND w.quarter = p.quarter
     WHERE list_contains($quarters, p.quarter)
       AND (len($directorates) = 0 OR list_contains($directorates, p.directorate))
       AND (w.ward_code IS NOT NULL
