@@ -17,8 +17,8 @@ import pandas as pd
 import streamlit as st
 
 import kpis
-from etl import access, queries, warehouse
-from etl.reference import read_reference
+from etl import access, queries, vintages, warehouse
+from etl.reference import read_reference, ward_set_of
 from kpis.methodology import KPIS
 
 TTL = "1h"  # a safety net only: the version key already refreshes after every load
@@ -53,10 +53,20 @@ def _visible(cur: Any, actor: access.Actor | None) -> list[str]:
     return access.visible_directorates(actor, read_reference(cur))
 
 
-def _geojson(cur: Any) -> dict[str, Any]:
+def _geojson(cur: Any, quarter: str | None) -> dict[str, Any]:
     from dashboard.charts import normalise_geojson
 
-    return normalise_geojson(queries.boundaries(cur))
+    return normalise_geojson(queries.boundaries(cur, quarter))
+
+
+def _ward_notices(cur: Any, quarter: str, ward_code: str) -> list[str]:
+    history = queries.ward_history(cur)
+    wards = [vintages.Ward(r.vintage, r.first_quarter, r.ward_code, r.ward_name)
+             for r in history.itertuples(index=False)]
+    vintage = ward_set_of(cur, quarter)
+    if not any(w.vintage == vintage and w.code == ward_code for w in wards):  # of another quarter's set
+        vintage = next((w.vintage for w in reversed(wards) if w.code == ward_code), None)
+    return vintages.replacement_words(wards, ward_code, vintage) if vintage else []
 
 
 def _directorates(cur: Any) -> list[str]:
@@ -70,10 +80,10 @@ _READS: tuple[Callable[..., Any], ...] = (
     kpis.deprivation_split, kpis.budget_by_mechanism, kpis.engagement_by_method_stage,
     kpis.partnerships_by_type, kpis.partnerships_by_arrangement, kpis.kpi_completeness,
     kpis.completeness_table, kpis.reporting_status, kpis.like_for_like, kpis.equality_coverage,
-    queries.wards, queries.returns_tracker, queries.last_accepted_at, queries.latest_commentary,
+    queries.wards, queries.ward_sets, queries.returns_tracker, queries.last_accepted_at, queries.latest_commentary,
     queries.submission_history, queries.reference_history, queries.audit_log,
     queries.deadlines, queries.deadline_of,
-    _visible, _geojson, _directorates,
+    _visible, _geojson, _ward_notices, _directorates,
 )
 READS: dict[str, Callable[..., Any]] = {f.__name__: f for f in _READS}
 assert len(READS) == len(_READS), "two reads share a name"
@@ -185,9 +195,21 @@ def reporting_status(today: dt.date | None = None) -> Any:
 # Reference look-ups, the submission log, deadlines and commentary
 
 
-def wards() -> pd.DataFrame:
-    """ward_code, ward_name, neighbourhood, population_total, imd_decile."""
-    return _call(queries.wards)
+def wards(quarter: str | None = None) -> pd.DataFrame:
+    """ward_code, ward_name, neighbourhood, population_total, imd_decile: the wards of the
+    quarter's ward set (docs/ward-vintages.md; None: the newest set)."""
+    return _call(queries.wards, quarter)
+
+
+def ward_sets() -> pd.DataFrame:
+    """Every ward set, oldest first (etl.queries.ward_sets)."""
+    return _call(queries.ward_sets)
+
+
+def ward_notices(quarter: str, ward_code: str) -> list[str]:
+    """What to say about a ward of the quarter's set when wards have been redrawn: that it was
+    replaced (and by which ward), or whom it replaced; empty when nothing changed."""
+    return _call(_ward_notices, quarter, ward_code)
 
 
 def directorates() -> list[str]:
@@ -200,9 +222,10 @@ def visible_directorates(actor: access.Actor | None) -> list[str]:
     return _call(_visible, actor)
 
 
-def geojson() -> dict[str, Any]:
-    """The ward boundaries as one FeatureCollection keyed by properties.ward_code."""
-    return _call(_geojson)
+def geojson(quarter: str | None = None) -> dict[str, Any]:
+    """The boundaries of the quarter's ward set (None: the newest) as one FeatureCollection keyed
+    by properties.ward_code."""
+    return _call(_geojson, quarter)
 
 
 def returns_tracker(quarter: str, directorates: Sequence[str] | None = None,

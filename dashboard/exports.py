@@ -182,13 +182,15 @@ def ward_pack_html(
     cold_spots: pd.DataFrame | None = None,
     similar: pd.DataFrame | None = None,
     incomplete: Sequence[str] = (),
+    replaced: Sequence[str] = (),
     figure_html: str = "",
     generated: str = "",
     notes: Sequence[str] = (),
 ) -> str:
     """A self-contained, print-ready HTML page for one ward; all text is escaped.
 
-    Sections: the council and ward, what is incomplete, the KPIs against the comparator, the
+    Sections: the council and ward, whether it was replaced when wards were redrawn (`replaced`:
+    the words of etl.vintages.replacement_words), what is incomplete, the KPIs against the comparator, the
     trend over recent quarters, where the ward is, the council's cold spots, wards of similar
     deprivation, who took part, notes. `figure_html` is trusted markup made by `map_svg` (which
     escapes its own text), never user text; everything else passes through html.escape.
@@ -206,6 +208,8 @@ def ward_pack_html(
         f'<p class="meta">Ward {e(ward_code)}, {e(neighbourhood)} neighbourhood. Quarter '
         f"{e(quarter)}.{' Generated ' + e(generated) + '.' if generated else ''}</p>",
     ]
+    for words in replaced:
+        parts.append(f"<p><strong>Ward boundaries changed:</strong> {e(words)}</p>")
     for words in incomplete:
         parts.append(f"<p><strong>Incomplete:</strong> {e(words)}</p>")
     if cold_spot:

@@ -11,9 +11,20 @@ from accounts import settings, store
 from dashboard import auth, data, exports, submission
 from etl import access
 from etl import contract as c
-from etl.quarters import default_deadline, quarter_of_date, quarters_between, shift_quarter
+from etl.quarters import (
+    default_deadline,
+    parse_quarter,
+    quarter_of_date,
+    quarters_between,
+    shift_quarter,
+)
 
 K = "admin_"
+WARD_SETS_WORDS = (
+    "Wards are kept in ward sets, each with a vintage and the first quarter it applies to; every "
+    "quarter's returns and figures use that quarter's set, and no set is deleted. Left blank, a file "
+    "with the codes of a set corrects it, and one with new codes starts a new set after the latest "
+    "quarter with returns. Boundaries go into the set whose wards they name.")
 
 st.title("Administration")
 actor = auth.require_role("admin", action="administer the dashboard")
@@ -26,11 +37,23 @@ with ref_tab:
     kind = st.selectbox("Reference table", c.REFERENCE_KINDS, key=K + "kind")
     types = ["geojson", "json"] if kind == "boundaries" else ["csv", "xlsx"]
     upload = st.file_uploader(f"{kind} file", type=types, key=K + "ref_file")
+    vintage = first = ""
+    if kind in ("wards", "boundaries"):
+        st.caption(WARD_SETS_WORDS)
+        v1, v2 = st.columns(2)
+        vintage = v1.text_input("Ward set (vintage), e.g. WD25: blank to decide from the file", key=K + "vintage")
+        if kind == "wards":
+            first = v2.text_input("First quarter it applies to, e.g. 2025-26 Q1: blank for the default",
+                                  key=K + "first_quarter")
     if upload is not None and st.button(f"Load {kind}", type="primary", key=K + "ref_load"):
         content = upload.getvalue()
         try:
+            first_quarter = parse_quarter(first) if first.strip() else None
             with st.spinner(f"Loading {kind}…"):
-                out = access.load_reference_as(actor, db, kind=kind, content=content, file_name=upload.name)
+                out = access.load_reference_as(actor, db, kind=kind, content=content, file_name=upload.name,
+                                               vintage=vintage.strip() or None, first_quarter=first_quarter)
+        except ValueError as exc:
+            st.error(f"First quarter: {exc}")
         except PermissionError as exc:
             st.error(str(exc))
         else:
@@ -47,6 +70,8 @@ with ref_tab:
                                        mime=mime, key=K + "ref_annotated")
             for w in out.warnings:
                 st.warning(w)
+    st.subheader("Ward sets")
+    st.dataframe(data.ward_sets(), hide_index=True)
     st.subheader("Reference loads")
     st.dataframe(data.reference_history().drop(columns=["sha256"]), hide_index=True)
 

@@ -30,7 +30,7 @@ NO_WARD = ""
 
 st.title("Neighbourhoods and wards")
 quarter = state.chosen_quarter()
-wards = data.wards()
+wards = data.wards(quarter)  # the wards of the quarter's ward set (docs/ward-vintages.md)
 if quarter is None or wards.empty:
     st.info("No returns or ward reference have been loaded yet.")
     st.stop()
@@ -45,11 +45,17 @@ neighbourhood = state.url_select(
 )
 in_scope = wards if neighbourhood == ALL else wards[wards["neighbourhood"] == neighbourhood]
 ward_options = [NO_WARD, *in_scope.sort_values("ward_name")["ward_code"]]
+asked = st.query_params.get("ward")  # read first: the picker drops a ward not of this quarter's set
 ward = state.url_select(
     "Ward", ward_options, key="nb_ward", param="ward", clear_value=NO_WARD, where=f2,
     help="Type part of a ward's name or code to find it among every ward.",
     format_func=lambda c: "No ward chosen" if c == NO_WARD else f"{names[c]} ({c})",
 )
+if asked and asked not in names:  # a link to a ward of another quarter's ward set
+    st.info(theme.md_escape(" ".join([f"{asked} is not a ward in {quarter}.", *data.ward_notices(quarter, asked)])))
+notices = data.ward_notices(quarter, ward) if ward else []
+for words in notices:  # the ward was replaced, or replaced another (docs/ward-vintages.md)
+    st.info(theme.md_escape(words))
 kpi = state.url_select("KPI on the map", list(metas), key="nb_kpi", param="kpi",
                        default="participation_per_1000", where=f3,
                        format_func=lambda k: metas[k].title)
@@ -72,7 +78,7 @@ if len(shown) > charts.MAP_MAX_WARDS:
             "map. The lowest and highest wards are listed below, and the ward search finds any ward.")
 else:
     st.plotly_chart(
-        charts.ward_map_figure(shown, data.geojson(), kpi, map_title, meta.unit, highlight=ward or None),
+        charts.ward_map_figure(shown, data.geojson(quarter), kpi, map_title, meta.unit, highlight=ward or None),
         key="nb_map", theme=None, config=charts.MAP_CONFIG, alt=summary,
     )
 st.caption(summary)
@@ -205,7 +211,7 @@ d2.download_button("Tables (Excel)", lambda: exports.to_excel_bytes(sheets), key
 if ward:
     pack_quarters = tuple(q for q in last_quarters(quarter, 4) if q in set(data.quarters()))
     ward_trend = data.kpi_trend(scope, pack_quarters)
-    geojson = data.geojson()
+    geojson = data.geojson(quarter)
     spots_all = tables.cold_spot_table(cold[cold["is_cold_spot"]])
     neighbourhood_of = str(wards.loc[wards["ward_code"] == ward, "neighbourhood"].iloc[0])
     council_name = data.council_name()  # read here: the callable below runs outside the script
@@ -217,7 +223,7 @@ if ward:
             representation=representation, cold_spot=is_cold,
             trend=tables.ward_trend_table(ward_trend), cold_spots=spots_all.head(2 * tables.SHOW_WARDS),
             similar=similar if similar is not None else None,
-            incomplete=gaps,
+            incomplete=gaps, replaced=notices,
             figure_html=exports.map_svg(geojson, ward, f"Map: {names[ward]} (filled) among "
                                         "the council's wards", names),
             generated=f"{dt.datetime.now():%-d %B %Y %H:%M}",
