@@ -197,7 +197,8 @@ def export_360giving(
             ORDER BY directorate, partnership_id, quarter
             """
         ).df()
-        ward_names = dict(con.execute("SELECT ward_code, ward_name FROM wards").fetchall())
+        ward_names = dict(con.execute(  # every set's wards (a grant keeps the ward of its quarter), newest name last
+            "SELECT ward_code, ward_name FROM ward_history ORDER BY span_from").fetchall())
         pots = con.execute(
             "SELECT count(*), coalesce(sum(devolved_gbp), 0) FROM budget WHERE mechanism = 'community_grants'"
         ).fetchone()
