@@ -7,6 +7,8 @@ cookie; st.login (OpenID Connect) keeps its own signed cookie and does not use t
 
 The secret comes from `[session] secret` in `.streamlit/secrets.toml` or env LOCALISM_SESSION_SECRET;
 without one, a random secret lives as long as the server process (a restart signs everyone out).
+Signing out revokes the token in this process (`revoke`), so a copy of the cookie taken before
+does not sign anyone in again here; other processes see it only as a token that expires.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ COOKIE_NAME = "localism_session"
 LIFETIME_SECONDS = 8 * 3600  # a working day
 MIN_SECRET_BYTES = 32
 _PROCESS_SECRET = secrets.token_bytes(32)
+_REVOKED: dict[str, int] = {}  # token -> its expiry, until it would have expired anyway
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,25 @@ def verify(secret: bytes, token: str | None, account_fingerprint: str, *, now: f
         claims = Claims(str(doc["n"]), int(doc["e"]))
     except (ValueError, KeyError, TypeError):
         return None
-    if claims.expires <= (now if now is not None else time.time()):
+    if claims.expires <= (now if now is not None else time.time()) or token in _REVOKED:
         return None
     return claims
+
+
+def seconds_left(token: str | None, *, now: float | None = None) -> int:
+    """Whole seconds until the token says it expires (0 when it has, or says nothing readable)."""
+    try:
+        expires = int(json.loads(_unb64((token or "").split(".", 1)[0])).get("e", 0))
+    except (ValueError, AttributeError, TypeError):
+        return 0
+    return max(0, int(expires - (now if now is not None else time.time())))
+
+
+def revoke(token: str | None, *, now: float | None = None) -> None:
+    """Refuse this token from now on in this process (at sign-out); expired entries are dropped."""
+    moment = now if now is not None else time.time()
+    for old in [t for t, expires in _REVOKED.items() if expires <= moment]:
+        del _REVOKED[old]
+    left = seconds_left(token, now=moment)
+    if token and left > 0:
+        _REVOKED[token] = int(moment) + left

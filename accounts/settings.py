@@ -26,3 +26,8 @@ def users_path() -> Path:
     """The accounts file: env LOCALISM_USERS, else users.json beside the default warehouse."""
     env = os.environ.get("LOCALISM_USERS")
     return Path(env) if env else warehouse.default_db_path().parent / "users.json"
+
+
+def session_secret_text() -> str | None:
+    """The secret that signs sign-in cookies, from env LOCALISM_SESSION_SECRET (None if unset)."""
+    return os.environ.get("LOCALISM_SESSION_SECRET") or None

@@ -144,6 +144,12 @@ def all_accounts(path: str | Path | None = None, db: str | Path | None = None) -
     return accounts
 
 
+def find_account(name: str, path: str | Path | None = None, db: str | Path | None = None) -> Account | None:
+    """The account of this name (the file's, or a demo account in demo mode), or None."""
+    key = (name or "").strip().lower()
+    return next((a for a in all_accounts(path, db) if a.name.lower() == key), None)
+
+
 def file_account(name: str, path: str | Path | None = None) -> Actor | None:
     """The actor for an account in the accounts file as it stands now (None if it is not there)."""
     for account in read_accounts(path):

@@ -4,6 +4,11 @@
 The router calls `render_sidebar()` in the shared sidebar and `require_viewer()` before a
 read-only page; pages that write call `require_role(...)`. Roles are enforced again in the
 write path (etl.access), so hiding a button here is a courtesy, not the protection.
+
+A built-in account's sign-in survives a browser reload: signing in issues a signed token
+(accounts.session) that `keep_cookie()` stores in a cookie (dashboard.cookies); a new session
+whose browser sends a valid one is signed in as that account again (`current_user`). Signing out
+revokes the token and deletes the cookie. st.login keeps its own cookie for OpenID Connect.
 """
 
 from __future__ import annotations
@@ -15,11 +20,16 @@ from typing import Any
 
 import streamlit as st
 
-from accounts import settings, store, throttle
+from accounts import session, settings, store, throttle
+from dashboard import cookies
 from etl import warehouse
 from etl.access import Actor
+from etl.report import with_article
 
 _SESSION_KEY = "auth_actor"
+_TOKEN_KEY = "auth_token"  # the signed token of this session's sign-in (built-in accounts)
+_COOKIE_READ_KEY = "auth_cookie_read"  # the browser's cookie is read once, when the session begins
+_SIGNED_OUT_KEY = "auth_signed_out"  # signed out in this session: delete the cookie, never restore
 
 
 def db_path() -> str:
@@ -62,10 +72,82 @@ def _oidc_user() -> Actor | None:
     return store.actor_for_email(email, settings.users_path(), name=name)
 
 
+def session_secret() -> bytes:
+    """The key that signs sign-in tokens: `[session] secret` in the secrets, env
+    LOCALISM_SESSION_SECRET, else a random key for this server process."""
+    configured: str | None = None
+    try:
+        configured = (st.secrets.get("session") or {}).get("secret")
+    except Exception:  # no secrets file at all
+        configured = None
+    return session.secret_from(configured or settings.session_secret_text()) or session.process_secret()
+
+
+def _fingerprint(name: str) -> str | None:
+    """The fingerprint of the account's password hash now (None: no such account, or no password)."""
+    account = store.find_account(name, settings.users_path(), db_path())
+    if account is None or not account.password_hash:
+        return None
+    return session.fingerprint(account.password_hash)
+
+
+def issue_token(name: str) -> str | None:
+    """A signed token for a built-in account that has just signed in (None if it has no password)."""
+    mark = _fingerprint(name)
+    return session.issue(session_secret(), name, mark) if mark else None
+
+
+def actor_from_token(token: str | None) -> Actor | None:
+    """The account a token signs in, when its signature is right, it has not expired, was not
+    revoked, and the account's password has not changed since; None otherwise."""
+    name = session.claimed_name(token)
+    mark = _fingerprint(name) if name else None
+    if not mark or session.verify(session_secret(), token, mark) is None:
+        return None
+    account = store.find_account(name or "", settings.users_path(), db_path())
+    return account.actor() if account else None
+
+
+def _remember(actor: Actor, token: str | None) -> None:
+    # An account from the accounts file is re-read on every run (see current_user); the demo
+    # accounts are fixed and exist only in demo mode.
+    from_file = store.file_account(actor.name, settings.users_path()) is not None
+    st.session_state[_SESSION_KEY] = {**actor.as_dict(), "from_file": from_file}
+    st.session_state.pop(_SIGNED_OUT_KEY, None)
+    if token:
+        st.session_state[_TOKEN_KEY] = token
+
+
+def _restore_from_cookie() -> None:
+    """Once per session: sign in again from the cookie the browser sent, if it is valid."""
+    if st.session_state.get(_COOKIE_READ_KEY):
+        return
+    st.session_state[_COOKIE_READ_KEY] = True
+    if st.session_state.get(_SIGNED_OUT_KEY) or st.session_state.get(_SESSION_KEY):
+        return
+    token = cookies.sent_token()
+    actor = actor_from_token(token)
+    if actor is not None:
+        _remember(actor, token)
+
+
+def keep_cookie(where: Any = None) -> None:
+    """Keep the browser's sign-in cookie in step with this session (the router calls it every run):
+    the token while signed in with a built-in account, a deletion after signing out."""
+    if oidc_configured():
+        return
+    token = st.session_state.get(_TOKEN_KEY)
+    if token and st.session_state.get(_SESSION_KEY):
+        cookies.render(cookies.set_script(token, session.seconds_left(token)), where)
+    elif st.session_state.get(_SIGNED_OUT_KEY):
+        cookies.render(cookies.clear_script(), where)
+
+
 def current_user() -> Actor | None:
     """The signed-in person, or None."""
     if oidc_configured():
         return _oidc_user()
+    _restore_from_cookie()
     data: dict[str, Any] | None = st.session_state.get(_SESSION_KEY)
     if not data:
         return None
@@ -74,7 +156,7 @@ def current_user() -> Actor | None:
         # and a changed role applies at once, not at the next sign-in.
         actor = store.file_account(data["name"], settings.users_path())
         if actor is None:
-            st.session_state.pop(_SESSION_KEY, None)
+            sign_out()
         return actor
     return Actor(data["name"], data["role"], tuple(data["directorates"]), data.get("email"))
 
@@ -85,8 +167,10 @@ def _browser_session() -> str:
 
 
 def sign_out() -> None:
-    """Forget the signed-in person."""
+    """Forget the signed-in person: revoke their token and have the browser delete the cookie."""
     st.session_state.pop(_SESSION_KEY, None)
+    session.revoke(st.session_state.pop(_TOKEN_KEY, None))
+    st.session_state[_SIGNED_OUT_KEY] = True
     if oidc_configured():
         st.logout()
 
@@ -126,10 +210,7 @@ def sign_in_form(key: str, where: Any = st) -> Actor | None:
             where.error("That user name and password do not match an account.")
             return None
         throttle.THROTTLE.succeeded(keys[0])
-        # An account from the accounts file is re-read on every run (see current_user); the demo
-        # accounts are fixed and exist only in demo mode.
-        from_file = store.file_account(actor.name, settings.users_path()) is not None
-        st.session_state[_SESSION_KEY] = {**actor.as_dict(), "from_file": from_file}
+        _remember(actor, issue_token(actor.name))
         st.rerun()
     return None
 
@@ -168,10 +249,10 @@ def require_role(*roles: str, action: str = "use this page") -> Actor:
         st.info(f"Sign in to {action}.")
         sign_in_form("auth_page")
         if not oidc_configured():
-            # Plain text, not st.caption: inline code in a caption fails contrast (3:1, axe).
-            st.markdown("No account yet? An administrator adds one with `python -m etl add-user`.")
+            st.markdown("No account yet? Ask an administrator of this dashboard to add one for you.")
         st.stop()
     if roles and actor.role not in roles:
-        st.warning(f"You are signed in as {actor.name} ({actor.role}); a {' or '.join(roles)} may {action}.")
+        st.warning(f"You are signed in as {actor.name} ({actor.role}); only "
+                   f"{with_article(' or '.join(roles))} may {action}.")
         st.stop()
     return actor

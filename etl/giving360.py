@@ -41,6 +41,7 @@ from etl import contract as c
 from etl.normalise import header_key
 from etl.quarters import quarter_bounds, quarter_of_date, quarters_between
 from etl.read import RawTable
+from etl.report import with_article
 
 # Register prefixes of org-id.guide identifiers -> the contract's partner types.
 PARTNER_TYPES: dict[str, str] = {
@@ -491,7 +492,7 @@ def package(
         grant: dict[str, Any] = {
             "id": f"{prefix}-{slug}",
             "title": f"Grant to {row.partner_name}",
-            "description": f"Grant funding from {directorate} to {row.partner_name}, a {row.partner_type.replace('_', ' ')} partner.",
+            "description": f"Grant funding from {directorate} to {row.partner_name}, {with_article(row.partner_type.replace('_', ' '))} partner.",
             "currency": "GBP",
             "amountAwarded": round(amount, 2),
             "awardDate": start_d.isoformat(),

@@ -10,6 +10,11 @@ from etl.validate import Problem
 _VALUE_WIDTH = 24
 
 
+def with_article(words: str) -> str:
+    """'a lead', 'an admin', 'an other partner': the indefinite article a reader expects before `words`."""
+    return f"{'an' if words[:1].lower() in 'aeiou' and words[:1] else 'a'} {words}"
+
+
 def _short(value: str | None) -> str:
     if value is None:
         return ""

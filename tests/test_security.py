@@ -220,10 +220,27 @@ def test_open_data_export_keeps_values_exact_and_says_so(db: Path, tmp_path: Pat
 
 
 def test_no_page_renders_raw_html():
+    cookie_module = ROOT / "dashboard" / "cookies.py"
     for path in [*VIEWS.glob("*.py"), *(ROOT / "dashboard").glob("*.py")]:
         text = path.read_text(encoding="utf-8")
         assert "unsafe_allow_html=True" not in text, path
-        assert "st.html(" not in text and "components.html(" not in text, path
+        assert "components.html(" not in text, path
+        if path != cookie_module:  # the sign-in cookie's fixed script, below
+            assert "st.html(" not in text and ".html(" not in text.replace("_html(", ""), path
+            assert "unsafe_allow_javascript" not in text, path
+
+
+def test_the_only_script_the_app_sends_carries_nothing_but_a_token():
+    from dashboard import cookies
+
+    token = "eyJuIjoiam8ifQ.c2lnbmF0dXJl"
+    script = cookies.set_script(token, 60)
+    assert f'"{token}"' in script and "Max-Age=" in script and "SameSite=Strict" in script
+    assert "Path=/" in script and 'protocol === "https:" ? "; Secure"' in script
+    for hostile in (SCRIPT, 'a.b"; alert(1); "', "a.b</script><script>alert(1)", "", "no-dot", "a.b.c"):
+        with pytest.raises(ValueError):
+            cookies.set_script(hostile)
+    assert '"localism_session" + "=" + "" + "; Path=/; SameSite=Strict; Max-Age=" + 0 + secure' in cookies.clear_script()
 
 
 def test_script_in_names_file_names_and_commentary_is_shown_as_text(db: Path):
