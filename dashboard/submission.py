@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from etl import access, queries, warehouse
 from etl.access import Actor
 from etl.read import ReadError, csv_records, read_table
 from etl.records import Outcome
+from etl.schemas import RETURN_MODELS, columns_of
 from etl.validate import ANNOTATION_COLUMN, Problem, is_annotation_header
 
 
@@ -119,12 +121,20 @@ def _fmt(value: object, unit: str, signed: bool = False) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return "—"
     v = float(value)  # type: ignore[arg-type]
-    sign = "+" if signed and v > 0 else ""
     if unit == "share":
-        return f"{sign}{v * 100:.1f}{' pts' if signed else '%'}"
-    if unit == "count":
-        return f"{sign}{int(round(v)):,}"
-    return f"{sign}{v:,.2f}" if unit == "index" else f"{sign}{v:,.1f}"
+        v, text = v * 100, "{:,.1f}"
+    elif unit == "count":
+        text = "{:,.0f}"
+    else:
+        text = "{:,.2f}" if unit == "index" else "{:,.1f}"
+    shown = text.format(v)
+    if shown.lstrip("-").strip("0.,") == "":  # a change that rounds to nothing: no sign, never "-0.00"
+        shown = text.format(0.0)
+    elif signed and v > 0:
+        shown = "+" + shown
+    if unit == "share":
+        shown += " pts" if signed else "%"
+    return shown
 
 
 def kpi_display(frame: pd.DataFrame) -> pd.DataFrame:
@@ -145,15 +155,48 @@ def kpi_display(frame: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def rows_display(rows: pd.DataFrame) -> pd.DataFrame:
-    """Stored rows for people: blank text cells blank (not None), dates without a time."""
+def money(value: object) -> str:
+    """An amount in pounds for people: £12,500.50 (blank when there is none)."""
+    if value is None or pd.isna(value):  # type: ignore[call-overload]
+        return ""
+    return f"£{float(value):,.2f}"  # type: ignore[arg-type]
+
+
+def long_date(value: object) -> str:
+    """A date for people: 12 May 2026 (blank when there is none)."""
+    if value is None or pd.isna(value):  # type: ignore[call-overload]
+        return ""
+    return f"{pd.Timestamp(value):%-d %B %Y}"  # type: ignore[arg-type]
+
+
+def file_slug(text: str) -> str:
+    """Words made safe for a file name: 'Adults and Health' -> 'adults-and-health'."""
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "return"
+
+
+def money_columns(return_type: str) -> list[str]:
+    """The columns of a return that hold pounds (from the schema's column kinds)."""
+    return [name for name, meta, _ in columns_of(RETURN_MODELS[return_type]) if meta.get("kind") == "money"]
+
+
+def rows_display(rows: pd.DataFrame, return_type: str | None = None) -> pd.DataFrame:
+    """Stored rows for people: blank text cells blank (not None), dates without a time, money as £12,500.50."""
     out = rows.copy()
+    pounds = set(money_columns(return_type)) if return_type else set()
     for name in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[name]):
+        if name in pounds:
+            out[name] = out[name].map(money)
+        elif pd.api.types.is_datetime64_any_dtype(out[name]):
             out[name] = out[name].dt.strftime("%Y-%m-%d").fillna("")
         elif not pd.api.types.is_numeric_dtype(out[name]) or pd.api.types.is_bool_dtype(out[name]):
             out[name] = out[name].astype("string").fillna("")
     return out
+
+
+def deadlines_display(frame: pd.DataFrame) -> pd.DataFrame:
+    """The deadlines table for people: quarter, and the date due as 12 May 2026."""
+    return pd.DataFrame({"quarter": frame["quarter"].astype("string"),
+                         "returns due by": [long_date(v) for v in frame["due_date"]]})
 
 
 @dataclass

@@ -12,6 +12,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -50,6 +51,39 @@ class RawTable:
     source: str  # 'csv' or 'xlsx'
     encoding: str | None = None
     delimiter: str | None = None
+
+
+# What a return may be sent as, by file name, and how to name the kinds people send by mistake.
+ACCEPTED_EXTENSIONS = (".csv", ".xlsx")
+_KNOWN_KINDS = {
+    ".pdf": "a PDF file",
+    ".xls": "an old Excel .xls workbook",
+    ".xlsm": "an Excel workbook with macros (.xlsm)",
+    ".xlsb": "an Excel binary workbook (.xlsb)",
+    ".ods": "an OpenDocument spreadsheet (.ods)",
+    ".numbers": "an Apple Numbers file",
+    ".doc": "a Word document",
+    ".docx": "a Word document",
+    ".odt": "an OpenDocument text file (.odt)",
+    ".txt": "a text file (.txt)",
+    ".tsv": "a tab-separated file (.tsv)",
+    ".json": "a JSON file",
+    ".zip": "a zip archive",
+    ".png": "a picture",
+    ".jpg": "a picture",
+    ".jpeg": "a picture",
+}
+
+
+def refused_file_type(file_name: str) -> str | None:
+    """Why a file of this name is not accepted as a return (None for .csv and .xlsx), in plain English."""
+    suffix = Path(file_name or "").suffix.lower()
+    if suffix in ACCEPTED_EXTENSIONS:
+        return None
+    kind = _KNOWN_KINDS.get(suffix) or (f"a {suffix} file" if suffix else "a file without an extension")
+    return (f"{file_name} is {kind}; send the return as CSV or Excel .xlsx. In your spreadsheet, "
+            "save the return as 'CSV UTF-8' or 'Excel Workbook (.xlsx)' and attach that file. "
+            "Nothing was checked or stored.")
 
 
 def read_table(content: bytes, file_name: str = "", sheet: str | None = None) -> RawTable:

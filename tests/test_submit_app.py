@@ -54,8 +54,20 @@ def _button(at: AppTest, label: str):  # noqa: ANN202
 
 
 def _upload(at: AppTest, content: bytes, name: str = "budget.csv") -> AppTest:
+    """Attach a file (nothing is checked yet)."""
     at.file_uploader(key="submit_file").set_value((name, content, "text/csv"))
     return at.run()
+
+
+def _check(at: AppTest) -> AppTest:
+    """Press 'Check the file'."""
+    _button(at, "Check the file").click()
+    return at.run()
+
+
+def _send(at: AppTest, content: bytes, name: str = "budget.csv") -> AppTest:
+    """Attach a file and press 'Check the file'."""
+    return _check(_upload(at, content, name))
 
 
 def _texts(elements) -> str:  # noqa: ANN001
@@ -96,9 +108,9 @@ def test_good_file_previewed_then_accepted_with_commentary(db: Path) -> None:
     at = _page("submit")
     at.selectbox(key="submit_quarter").set_value(QUARTER)
     at.run()
-    at = _upload(at, budget_csv())
+    at = _send(at, budget_csv())
     assert not at.exception
-    assert "No problems found: 2 rows" in _texts(at.success)
+    assert "Not stored yet. No problems found: 2 rows" in _texts(at.warning).replace("**", "")
     assert _count(db, "SELECT count(*) FROM submissions WHERE return_type = 'budget'") == 0  # not yet stored
     kpi_table = at.table[-1].value
     row = kpi_table.loc["Devolved budget share"]
@@ -107,7 +119,8 @@ def test_good_file_previewed_then_accepted_with_commentary(db: Path) -> None:
     _button(at, "Confirm and store").click()
     at.run()
     assert not at.exception
-    assert "Accepted: 2 rows" in _texts(at.success)
+    sid = _count(db, "SELECT max(submission_id) FROM submissions WHERE outcome = 'accepted'")
+    assert f"Stored as submission {sid}. Accepted: 2 rows" in _texts(at.success).replace("**", "")
     assert _count(db, "SELECT count(*) FROM budget") == 2
     note = read(db, queries.latest_commentary, ADULTS, QUARTER)
     assert note and note["body"] == "The grants pot opened in August." and note["who"] == "lead.adults"
@@ -117,7 +130,7 @@ def test_bad_file_rejected_with_problem_table(db: Path) -> None:
     at = _page("submit")
     at.selectbox(key="submit_quarter").set_value(QUARTER)
     at.run()
-    at = _upload(at, bad_budget_csv())
+    at = _send(at, bad_budget_csv())
     assert "rejected: 3 problems" in _texts(at.error)
     problems = at.table[-1].value
     assert list(problems.columns) == ["line", "column", "value", "reason"]
@@ -134,12 +147,12 @@ def test_identical_resend_and_supersede(db: Path) -> None:
     at = _page("submit")
     at.selectbox(key="submit_quarter").set_value(QUARTER)
     at.run()
-    at = _upload(at, budget_csv())
+    at = _send(at, budget_csv())
     assert "identical" in _texts(at.info)
     assert _count(db, "SELECT count(*) FROM submissions WHERE outcome = 'identical'") == 1
 
-    at = _upload(at, budget_csv(devolved="60000"), "budget-v2.csv")
-    assert "This replaces the budget return" in _texts(at.warning)
+    at = _send(at, budget_csv(devolved="60000"), "budget-v2.csv")
+    assert "the devolved budget return already accepted for" in _texts(at.warning)
     _button(at, "Confirm and store").click()
     at.run()
     assert "It replaces submission" in _texts(at.success)
@@ -304,7 +317,7 @@ def test_page_cannot_be_tricked_into_another_directorate(db: Path, monkeypatch: 
     at.selectbox(key="submit_quarter").set_value(QUARTER)
     at.selectbox(key="submit_directorate").set_value("Place and Environment")
     at.run()
-    at = _upload(at, budget_csv("Place and Environment"))
+    at = _send(at, budget_csv("Place and Environment"))
     assert "not for Place and Environment" in _texts(at.error)
     assert _count(db, "SELECT count(*) FROM submissions WHERE return_type = 'budget'") == 0
 
@@ -393,7 +406,7 @@ def test_implausible_return_stored_only_after_the_lead_confirms_the_warning(db: 
     at.selectbox(key="submit_return").set_value("engagement")
     at.selectbox(key="submit_quarter").set_value(QUARTER)
     at.run()
-    at = _upload(at, (ENGAGEMENT_HEADER + row).encode(), name="engagement.csv")
+    at = _send(at, (ENGAGEMENT_HEADER + row).encode(), name="engagement.csv")
     assert not at.exception
     assert "20,001 participants" in _texts(at.markdown)
     _button(at, "Confirm and store").click()
@@ -406,3 +419,119 @@ def test_implausible_return_stored_only_after_the_lead_confirms_the_warning(db: 
     assert not at.exception
     assert "Accepted: 1 row" in _texts(at.success)
     assert _count(db, "SELECT count(*) FROM submissions WHERE warnings LIKE '%20,001 participants%'") == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Checked only when the lead asks; a refused file type; the order of the result
+
+
+def _logged(db: Path) -> int:
+    return _count(db, "SELECT count(*) FROM submissions WHERE return_type IN ('budget', 'engagement', 'partnerships')")
+
+
+def _report(at: AppTest) -> list:
+    """The problem tables shown (the guidance table of the templates is always there)."""
+    return [t for t in at.table if "reason" in t.value.columns]
+
+
+def test_nothing_is_checked_or_logged_until_the_lead_presses_check(db: Path) -> None:
+    at = _page("submit")
+    at.selectbox(key="submit_quarter").set_value(QUARTER)
+    at.run()
+    at = _upload(at, bad_budget_csv())
+    assert not at.exception
+    assert "nothing is checked or recorded until you do" in _texts(at.info)
+    assert not _report(at) and _logged(db) == 0
+    # Changing the pickers with a file attached checks and logs nothing either.
+    at.selectbox(key="submit_return").set_value("engagement")
+    at.run()
+    at.selectbox(key="submit_quarter").set_value("2025-26 Q1")
+    at.run()
+    assert _logged(db) == 0 and not at.error
+
+    at.selectbox(key="submit_return").set_value("budget")
+    at.selectbox(key="submit_quarter").set_value(QUARTER)
+    at.run()
+    at = _check(at)
+    assert "rejected: 3 problems" in _texts(at.error)
+    assert _logged(db) == 1
+    # A picker changed after the check: the report goes, the page asks to check again, nothing logged.
+    at.selectbox(key="submit_quarter").set_value("2025-26 Q1")
+    at.run()
+    assert "changed since this file was checked" in _texts(at.warning)
+    assert not _report(at) and not at.error and not at.get("download_button")[2:]
+    assert _logged(db) == 1
+    at = _check(at)  # asked for: logged, for the quarter now chosen
+    assert _logged(db) == 2
+    assert _count(db, "SELECT count(*) FROM submissions WHERE quarter = '2025-26 Q1'") == 1
+
+
+@pytest.mark.parametrize(("name", "kind"), [("return.pdf", "a PDF file"), ("return.xls", "an old Excel .xls workbook"),
+                                            ("return.ods", "an OpenDocument spreadsheet (.ods)")])
+def test_a_refused_file_type_says_why_in_words_and_clears_the_report(db: Path, name: str, kind: str) -> None:
+    at = _page("submit")
+    at.selectbox(key="submit_quarter").set_value(QUARTER)
+    at.run()
+    at = _send(at, bad_budget_csv())
+    assert _report(at) and _logged(db) == 1
+    at = _upload(at, b"%PDF-1.7 not a return", name)
+    assert not at.exception
+    errors = _texts(at.error).replace("\\", "")
+    assert f"{name} is {kind}; send the return as CSV or Excel .xlsx" in errors
+    assert "Nothing was checked or stored" in errors
+    assert not _report(at) and not [b for b in at.button if b.label == "Check the file"]
+    assert "problems column" not in " ".join(b.label for b in at.get("download_button"))
+    assert _logged(db) == 1
+
+
+def _order(at: AppTest) -> list[str]:
+    """The main area's elements, depth first, as 'type:text' (labels, values, bodies)."""
+    out: list[str] = []
+
+    def walk(node) -> None:  # noqa: ANN001
+        for child in getattr(node, "children", {}).values():
+            texts = [getattr(child, name, None) for name in ("label", "value", "body")]
+            out.append(f"{child.type}:{next((t for t in texts if isinstance(t, str) and t), '')}")
+            walk(child)
+
+    walk(at.main)
+    return out
+
+
+def test_outcome_tick_box_and_confirm_come_before_the_detail(db: Path) -> None:
+    from tests.conftest import ENGAGEMENT_HEADER
+
+    # 190,449 participants in a ward of 10,000 residents: 19,044.9 per 1,000, queried.
+    row = f"{ADULTS},{QUARTER},A1,2025-08-01,E05900001,survey,options,190449" + ",0" * 13 + ",yes\n"
+    at = _page("submit")
+    at.selectbox(key="submit_return").set_value("engagement")
+    at.selectbox(key="submit_quarter").set_value(QUARTER)
+    at.run()
+    at = _send(at, (ENGAGEMENT_HEADER + row).encode(), name="engagement.csv")
+    assert "19,044.9 per 1,000 residents" in _texts(at.markdown).replace("\\", "")
+    order = _order(at)
+    first = {what: next(i for i, e in enumerate(order) if e.startswith(what)) for what in (
+        "warning:**Not stored yet.**", "checkbox:I have checked", "button:Confirm and store",
+        "subheader:What will change")}
+    assert first["warning:**Not stored yet.**"] < first["checkbox:I have checked"] < first["button:Confirm and store"]
+    assert first["button:Confirm and store"] < first["subheader:What will change"]
+
+
+def test_budget_rows_show_money_in_pounds_and_changes_never_minus_zero() -> None:
+    import pandas as pd
+
+    rows = pd.DataFrame({"budget_line": ["Grants"], "total_budget_gbp": [12500.5], "devolved_gbp": [0.0],
+                         "mechanism": [None]})
+    shown = submission.rows_display(rows, "budget")
+    assert shown.iloc[0].tolist() == ["Grants", "£12,500.50", "£0.00", ""]
+    frame = pd.DataFrame({"kpi": ["engagement_equality_index", "devolved_budget_share", "participation_per_1000"],
+                          "before": [0.5, 0.1, 10.0], "after": [0.499999, 0.1000001, 12.04],
+                          "change": [-0.000001, 0.0000001, 2.04]})
+    assert submission.kpi_display(frame)["change"].tolist() == ["0.00", "0.0 pts", "+2.0"]
+    changes = [submission._fmt(v, unit, signed=True) for v, unit in
+               [(-0.000001, "index"), (-0.0001, "share"), (-0.04, "rate"), (-0.4, "count"), (2.04, "rate")]]
+    assert changes == ["0.00", "0.0 pts", "0.0", "0", "+2.0"]
+    assert submission.long_date(pd.Timestamp("2026-05-12")) == "12 May 2026"
+    dl = submission.deadlines_display(pd.DataFrame({"quarter": ["2025-26 Q4"],
+                                                    "due_date": [pd.Timestamp("2026-05-12")]}))
+    assert dl.iloc[0].tolist() == ["2025-26 Q4", "12 May 2026"]

@@ -90,8 +90,8 @@ with deadline_tab:
             st.error(str(exc))
         else:
             st.cache_data.clear()
-            st.success(f"Deadline for {q} set to {due:%d %B %Y}.")
-    st.table(data.deadlines())
+            st.success(f"Deadline for {q} set to {submission.long_date(due)}.")
+    st.table(submission.deadlines_display(data.deadlines()), hide_index=True)
 
 with users_tab:
     path = settings.users_path()

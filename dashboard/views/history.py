@@ -6,7 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import auth, data, exports, theme
+from dashboard import auth, data, exports, submission, theme
 from etl import contract as c
 from etl.quarters import DEFAULT_DEADLINE_AFTER, quarter_of_date, quarters_between, shift_quarter
 
@@ -30,7 +30,7 @@ quarter = st.selectbox("Quarter to track", quarters, index=quarters.index(defaul
 tracker = data.returns_tracker(quarter, None if actor.role != "lead" else visible, today)
 if len(tracker):
     due, due_set = tracker["due"].iloc[0], bool(tracker["due_set"].iloc[0])
-    st.caption(f"Deadline for {quarter}: {due:%d %B %Y}" + (" (passed)" if today > due else "")
+    st.caption(f"Deadline for {quarter}: {submission.long_date(due)}" + (" (passed)" if today > due else "")
                + ("" if due_set else f" — the default, {DEFAULT_DEADLINE_AFTER.days // 7} weeks after the quarter ends; an "
                   "administrator can set another on the Admin page."))
 outstanding = tracker[tracker["status"] != "received"]
