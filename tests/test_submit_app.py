@@ -535,3 +535,26 @@ def test_budget_rows_show_money_in_pounds_and_changes_never_minus_zero() -> None
     dl = submission.deadlines_display(pd.DataFrame({"quarter": ["2025-26 Q4"],
                                                     "due_date": [pd.Timestamp("2026-05-12")]}))
     assert dl.iloc[0].tolist() == ["2025-26 Q4", "12 May 2026"]
+
+
+def test_one_quarter_picker_on_the_submit_page_and_no_loading_words_left(db: Path) -> None:
+    access.submit_as(LEAD, db, return_type="budget", directorate=ADULTS, quarter=QUARTER,
+                     content=budget_csv(), file_name="budget.csv")
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.session_state["auth_actor"] = LEAD.as_dict()
+    at.run()
+    assert not at.exception, at.exception
+    assert [s.label for s in at.sidebar.selectbox] == ["Quarter"]  # the council pages read the sidebar's
+    assert at.session_state["quarter"] == QUARTER  # the latest with data
+    chosen = at.sidebar.selectbox[0].options[0]
+    assert chosen != QUARTER
+    at.sidebar.selectbox[0].set_value(chosen)
+    at.run()
+    at.switch_page("views/submit.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert [s.label for s in at.selectbox].count("Quarter") == 1 and not at.sidebar.selectbox
+    assert "Loading the dashboard" not in _texts(at.markdown)
+    at.switch_page("views/overview.py")
+    at.run()
+    assert at.session_state["quarter"] == chosen  # kept while the submit page was open
