@@ -17,6 +17,7 @@ The warehouse is cached under `data/bench/<scale>.duckdb` and reused until `--re
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import time
 from dataclasses import dataclass
@@ -60,10 +61,12 @@ SCALES = {
     "national": Scale(7000, 30, 40, 4200, 1250, 4200),
     "small": Scale(300, 6, 8, 300, 80, 250),
 }
+# `--quarters N` keeps a scale's wards, directorates and returns but stores only its last N
+# quarters (a mid-size warehouse for profiling: national with 6 quarters is ~1.7M rows).
 
 
-def bench_path(scale: str) -> Path:
-    return BENCH_DIR / f"{scale}.duckdb"
+def bench_path(scale: str, quarters: int | None = None) -> Path:
+    return BENCH_DIR / (f"{scale}.duckdb" if quarters is None else f"{scale}-{quarters}q.duckdb")
 
 
 def ward_codes(n: int) -> list[str]:
@@ -192,10 +195,15 @@ def store_rows(con, return_type: str, d: str, q: str, frame: pd.DataFrame, at: d
     return sid
 
 
-def build(scale_name: str, path: Path | None = None, progress=print) -> Path:
-    """Generate the warehouse for a scale (replacing any file at `path`)."""
+def build(
+    scale_name: str, path: Path | None = None, progress=print, quarters: int | None = None
+) -> Path:
+    """Generate the warehouse for a scale (replacing any file at `path`), optionally with only
+    its last `quarters` quarters."""
     scale = SCALES[scale_name]
-    path = path or bench_path(scale_name)
+    if quarters is not None:
+        scale = dataclasses.replace(scale, quarters=quarters)
+    path = path or bench_path(scale_name, quarters)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     rng = np.random.default_rng(2026)
@@ -226,13 +234,15 @@ def build(scale_name: str, path: Path | None = None, progress=print) -> Path:
     return path
 
 
-def ensure(scale_name: str, rebuild: bool = False, progress=print) -> Path:
+def ensure(
+    scale_name: str, rebuild: bool = False, progress=print, quarters: int | None = None
+) -> Path:
     """The cached warehouse for a scale, generated first if missing (or asked to)."""
-    path = bench_path(scale_name)
+    path = bench_path(scale_name, quarters)
     if rebuild or not path.exists():
         progress(f"generating the {scale_name} warehouse at {path} (cached for later runs)")
         t0 = time.perf_counter()
-        build(scale_name, path, progress)
+        build(scale_name, path, progress, quarters)
         progress(f"generated in {time.perf_counter() - t0:.0f} s, {path.stat().st_size / 1e9:.2f} GB")
     return path
 
@@ -241,8 +251,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="small")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--quarters", type=int, help="store only the scale's last N quarters")
     args = parser.parse_args()
-    ensure(args.scale, args.rebuild)
+    ensure(args.scale, args.rebuild, quarters=args.quarters)
 
 
 if __name__ == "__main__":
