@@ -22,6 +22,7 @@ from etl.quarters import quarter_of_date
 from etl.read import ReadError, read_table
 from etl.records import Outcome, archive, audit, log_submission, now, sha256
 from etl.validate import Problem, Reference, validate_reference
+from kpis import facts
 
 # A quarter's wards: the rows of ward_history (etl/warehouse.py) whose span holds it.
 IN_SPAN = "? >= span_from AND (span_until IS NULL OR ? < span_until)"
@@ -116,6 +117,7 @@ def store_reference(
     sid = log_submission(con, **log, row_count=len(rows), outcome="accepted", message=msg)
     if plan is not None:
         _store_ward_set(con, plan, rows, sid, received_at)
+        facts.refresh_wards(con)  # the equality roll-up uses the wards' populations: rebuilt here
         warnings.extend(_ward_warnings(con, plan.vintage))
     elif target is not None:
         con.execute("DELETE FROM ward_boundaries WHERE vintage = ?", [target.vintage])

@@ -33,6 +33,7 @@ from etl.quarters import (
     last_quarters,
     parse_quarter,
     previous_quarter,
+    quarters_between,
     same_quarter_last_year,
 )
 from kpis import methodology as m
@@ -70,6 +71,14 @@ _CONSTANTS: dict[str, Any] = {
 
 # KPI family -> the SQL file that computes it (a family's query returns one row per group).
 FAMILY_FILES: tuple[str, ...] = ("budget.sql", "engagement.sql", "equality.sql", "partnerships.sql")
+# The same families for the council or by directorate with no ward or neighbourhood in scope,
+# summed from the directorate-level roll-up (kpis/facts.py); same columns, same figures.
+ROLLUP_FILES: dict[str, str] = {
+    "budget.sql": "budget_rollup.sql",
+    "engagement.sql": "engagement_rollup.sql",
+    "equality.sql": "equality_rollup.sql",
+    "partnerships.sql": "partnerships_rollup.sql",
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,6 +166,37 @@ def run_sql(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.Data
     return con.execute(text, {k: values[k] for k in names}).df()
 
 
+def _consecutive(quarters: Sequence[str]) -> bool:
+    ordered = sorted(quarters)
+    return ordered == quarters_between(ordered[0], ordered[-1])
+
+
+def run_family(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    scope: Scope,
+    by: str,
+    windows: Sequence[Sequence[str]],
+    params: dict[str, Any],
+) -> pd.DataFrame:
+    """One KPI family's query (`FAMILY_FILES`): from the directorate-level roll-up when the figure
+    is the council's or by directorate with no ward or neighbourhood in scope (and, for
+    partnerships, every window a run of consecutive quarters), else from the ward-level facts.
+
+    A warehouse whose roll-up is not built yet (built by an older version, not written since)
+    is read from the facts.
+    """
+    rollup = by in ("council", "directorate") and not scope.is_geographic
+    if name == "partnerships.sql":
+        rollup = rollup and all(_consecutive(w) for w in windows)
+    if rollup:
+        try:
+            return run_sql(con, ROLLUP_FILES[name], **params)
+        except duckdb.CatalogException:
+            pass  # no roll-up table in this warehouse yet: its next write builds it
+    return run_sql(con, name, **params)
+
+
 def _clean(value: Any) -> float | int | None:
     """A plain Python number, None for undefined."""
     if value is None or value is pd.NA:
@@ -193,11 +233,12 @@ def kpi_frame(
     _check_by(by)
     params = {**scope.params(by), **(_windows(windows) if windows is not None else {})}
     keys = ["window_id", "grp"]
-    budget = run_sql(con, "budget.sql", **params)
-    engagement = run_sql(con, "engagement.sql", **params)
-    equality = run_sql(con, "equality.sql", **params)
+    every = windows if windows is not None else [scope.quarters]
+    budget = run_family(con, "budget.sql", scope, by, every, params)
+    engagement = run_family(con, "engagement.sql", scope, by, every, params)
+    equality = run_family(con, "equality.sql", scope, by, every, params)
     equality = equality[[*keys, "engagement_equality_index"]].drop_duplicates(keys)
-    partnerships = run_sql(con, "partnerships.sql", **params)
+    partnerships = run_family(con, "partnerships.sql", scope, by, every, params)
     out = budget
     for frame in (engagement, equality, partnerships):
         out = out.merge(frame, on=keys, how="left", validate="one_to_one")
@@ -293,7 +334,7 @@ def kpi_trend(
 
 def equality_breakdown(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     """Per dimension and group: participants, known, p_share, q_share, ratio, flags, EEI_d."""
-    frame = run_sql(con, "equality.sql", **scope.params())
+    frame = run_family(con, "equality.sql", scope, "council", [scope.quarters], scope.params())
     frame = frame.drop(columns=["window_id", "grp"]).rename(columns={"group_name": "group"})
     frame.insert(2, "group_label", frame["group"].map(GROUP_LABELS))
     frame["low_base"] = frame["low_base"].astype(bool)

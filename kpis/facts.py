@@ -19,6 +19,24 @@ so loading a new wards file needs no rebuild.
   return, but a scope of several quarters counts each (directorate, partnership_id) once, as its
   latest register in scope says, so they are kept per partnership, without the text columns.
 
+A second, directorate-level roll-up serves the council and directorate figures (no ward or
+neighbourhood in scope), so they read a few rows per return instead of its ward-level facts:
+
+* `budget_rollup`, `engagement_rollup`: the facts of each submission summed over wards (per
+  mechanism; per method and stage). A council or directorate figure takes every row whichever
+  ward it names, so these do not depend on the wards reference.
+* `equality_rollup`: one row per engagement submission with, for every demographic group, the
+  four sums the equality index adds up over a scope (participants and known participants at
+  activities whose ward has a population for the group's dimension, the expected count, and the
+  participants left out). These use the wards' population shares, so they depend on the wards
+  reference: loading a wards file rebuilds them in the same transaction (`refresh_wards`).
+* `partnership_rollup`: per directorate and quarter, register rows counted by start quarter,
+  asset transfer, long lease and `next_quarter` (the next quarter in which the directorate's
+  register lists the same partnership again). A window of consecutive quarters counts each
+  partnership once, by the row with no later appearance in the window (`next_quarter` NULL or
+  after the window's last quarter). Any partnerships return of a directorate rebuilds that
+  directorate's rows (the next appearance of its earlier rows may change).
+
 Plain DuckDB SQL, no keys, sequences or defaults: the same on a DuckLake warehouse.
 `FACTS_VERSION` in `meta` says which definition built them; a warehouse built by an older one
 (or before facts existed) gets them rebuilt from its row tables on its next write (`ensure`).
@@ -27,12 +45,16 @@ Plain DuckDB SQL, no keys, sequences or defaults: the same on a DuckLake warehou
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import duckdb
 
-from etl.contract import DEMOGRAPHIC_COLUMNS
+from etl.contract import DEMOGRAPHIC_COLUMNS, DIMENSIONS
+from kpis.methodology import LONG_LEASE_YEARS
 
-FACTS_VERSION = "1"
+# The long-lease threshold is built into partnership_rollup: changing it rebuilds the facts.
+FACTS_VERSION = f"2-lease{LONG_LEASE_YEARS}"
+SQL_DIR = Path(__file__).with_name("sql")
 FACT_TABLES: dict[str, str] = {
     "budget": "budget_facts",
     "engagement": "engagement_facts",
@@ -40,6 +62,12 @@ FACT_TABLES: dict[str, str] = {
 }
 
 _groups = ",\n    ".join(f"{g} BIGINT NOT NULL" for g in DEMOGRAPHIC_COLUMNS)
+# Per group g of equality_rollup: p_g participants of g, k_g participants of known group in g's
+# dimension (both where the activity's ward has a share for g), e_g the expected count
+# (k times the share, each ward's rounded to 18 decimals), l_g participants of g left out.
+_equality_columns = ",\n    ".join(
+    f"p_{g} BIGINT, k_{g} BIGINT, e_{g} DECIMAL(38, 18), l_{g} BIGINT" for g in DEMOGRAPHIC_COLUMNS
+)
 
 DDL = f"""
 CREATE TABLE IF NOT EXISTS budget_facts (
@@ -77,6 +105,41 @@ CREATE TABLE IF NOT EXISTS partnership_facts (
     start_quarter VARCHAR NOT NULL, -- the financial-year quarter of start_date, canonical
     lease_years INTEGER,
     annual_value_gbp DECIMAL(18, 2)
+);
+CREATE TABLE IF NOT EXISTS budget_rollup (
+    submission_id BIGINT NOT NULL,
+    quarter VARCHAR NOT NULL,
+    directorate VARCHAR NOT NULL,
+    mechanism VARCHAR,
+    budget_lines BIGINT NOT NULL,
+    devolved_lines BIGINT NOT NULL,
+    total_budget_gbp DECIMAL(38, 2) NOT NULL,
+    devolved_gbp DECIMAL(38, 2) NOT NULL
+);
+CREATE TABLE IF NOT EXISTS engagement_rollup (
+    submission_id BIGINT NOT NULL,
+    quarter VARCHAR NOT NULL,
+    directorate VARCHAR NOT NULL,
+    method VARCHAR NOT NULL,
+    stage VARCHAR NOT NULL,
+    activities BIGINT NOT NULL,
+    feedback_activities BIGINT NOT NULL,
+    participants BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS equality_rollup (
+    submission_id BIGINT NOT NULL,
+    quarter VARCHAR NOT NULL,
+    directorate VARCHAR NOT NULL,
+    {_equality_columns}
+);
+CREATE TABLE IF NOT EXISTS partnership_rollup (
+    directorate VARCHAR NOT NULL,
+    quarter VARCHAR NOT NULL,
+    next_quarter VARCHAR,           -- NULL = not listed again by a later register
+    start_quarter VARCHAR NOT NULL,
+    is_cat BOOLEAN NOT NULL,
+    is_long_cat BOOLEAN NOT NULL,
+    partnerships BIGINT NOT NULL
 );
 """  # noqa: S608 - formatted from the contract's fixed column names, no user text
 
@@ -118,6 +181,129 @@ BUILD: dict[str, str] = {
         )
     """,
 }
+
+
+def _equality_build() -> str:
+    """equality_rollup from engagement_facts and the wards' shares (kpis/sql/equality.sql's rule:
+    each return's quarter uses its quarter's ward set; a ward's share of g is pop_g over its
+    dimension's population, NULL when any count is blank or they sum to 0; an activity with no
+    ward, or on a ward not in its quarter's set, takes the council's share over the set's wards
+    whose dimension is known)."""
+    dim_of = {g: d for d, groups in DIMENSIONS.items() for g in groups}
+    pop_dims = ",\n            ".join(
+        " + ".join(f"pop_{g}" for g in groups) + f" AS pop_{d}" for d, groups in DIMENSIONS.items()
+    )
+    ward_shares = ",\n            ".join(
+        f"CAST(pop_{g} AS DOUBLE) / nullif(pop_{dim_of[g]}, 0) AS {g}" for g in DEMOGRAPHIC_COLUMNS
+    )
+    council_shares = ",\n            ".join(
+        f"CAST(sum(pop_{g}) FILTER (WHERE pop_{dim_of[g]} IS NOT NULL) AS DOUBLE)"
+        f" / nullif(sum(pop_{dim_of[g]}), 0) AS {g}" for g in DEMOGRAPHIC_COLUMNS
+    )
+    per_ward = ",\n            ".join(f"sum({g}) AS {g}" for g in DEMOGRAPHIC_COLUMNS)
+    known = ",\n            ".join(
+        "CAST(" + " + ".join(f"s.{g}" for g in groups) + f" AS DOUBLE) AS known_{d}"
+        for d, groups in DIMENSIONS.items()
+    )
+    shares = ",\n            ".join(
+        f"CAST(s.{g} AS DOUBLE) AS n_{g}, "
+        f"CASE WHEN ws.ward_code IS NULL THEN cs.{g} ELSE ws.{g} END AS s_{g}"
+        for g in DEMOGRAPHIC_COLUMNS
+    )
+    sums = ",\n        ".join(
+        f"CAST(sum(n_{g}) FILTER (WHERE s_{g} IS NOT NULL) AS BIGINT), "
+        f"CAST(sum(known_{dim_of[g]}) FILTER (WHERE s_{g} IS NOT NULL) AS BIGINT), "
+        f"sum(CAST(known_{dim_of[g]} * s_{g} AS DECIMAL(38, 18))), "
+        f"CAST(sum(n_{g}) FILTER (WHERE s_{g} IS NULL) AS BIGINT)"
+        for g in DEMOGRAPHIC_COLUMNS
+    )
+    # every ward of each quarter's set (kpis/sql/_quarter_wards.sql, docs/ward-vintages.md)
+    # (braces doubled: the query is formatted again with its `where`)
+    quarter_wards = (SQL_DIR / "_quarter_wards.sql").read_text(encoding="utf-8")
+    quarter_wards = quarter_wards.replace("{", "{{").replace("}", "}}")
+    return f"""
+        INSERT INTO equality_rollup
+        WITH scope_quarters AS (
+            SELECT DISTINCT quarter FROM engagement_facts WHERE {{where}}
+        ),
+        {quarter_wards}
+        ward_population AS (
+            SELECT *,
+            {pop_dims}
+            FROM quarter_wards
+        ),
+        ward_share AS (
+            SELECT quarter, ward_code,
+            {ward_shares}
+            FROM ward_population
+        ),
+        council_share AS (
+            SELECT quarter,
+            {council_shares}
+            FROM ward_population
+            GROUP BY quarter
+        ),
+        per_ward AS (
+            SELECT submission_id, quarter, directorate, ward_code,
+            {per_ward}
+            FROM engagement_facts
+            WHERE {{where}}
+            GROUP BY submission_id, quarter, directorate, ward_code
+        ),
+        with_share AS (
+            SELECT s.submission_id, s.quarter, s.directorate,
+            {known},
+            {shares}
+            FROM per_ward AS s
+            LEFT JOIN council_share AS cs ON cs.quarter = s.quarter
+            LEFT JOIN ward_share AS ws ON ws.ward_code = s.ward_code AND ws.quarter = s.quarter
+        )
+        SELECT submission_id, quarter, directorate,
+        {sums}
+        FROM with_share
+        GROUP BY submission_id, quarter, directorate
+    """  # noqa: S608 - formatted from the contract's fixed column names, no user text
+
+
+# The roll-up of the submissions `{where}` picks, summed from their facts.
+ROLLUP: dict[str, list[str]] = {
+    "budget": ["""
+        INSERT INTO budget_rollup
+        SELECT submission_id, quarter, directorate, mechanism, sum(budget_lines),
+            sum(devolved_lines), sum(total_budget_gbp), sum(devolved_gbp)
+        FROM budget_facts
+        WHERE {where}
+        GROUP BY submission_id, quarter, directorate, mechanism
+    """],
+    "engagement": ["""
+        INSERT INTO engagement_rollup
+        SELECT submission_id, quarter, directorate, method, stage, sum(activities),
+            sum(feedback_activities), sum(participants)
+        FROM engagement_facts
+        WHERE {where}
+        GROUP BY submission_id, quarter, directorate, method, stage
+    """, _equality_build()],
+}
+ROLLUP_TABLES: dict[str, tuple[str, ...]] = {
+    "budget": ("budget_rollup",),
+    "engagement": ("engagement_rollup", "equality_rollup"),
+}
+# A directorate's partnership roll-up, rebuilt whole from its facts.
+PARTNERSHIP_ROLLUP = """
+    INSERT INTO partnership_rollup
+    SELECT directorate, quarter, next_quarter, start_quarter, is_cat, is_long_cat, count(*)
+    FROM (
+        SELECT directorate, quarter, start_quarter,
+            arrangement = 'community_asset_transfer' AS is_cat,
+            arrangement = 'community_asset_transfer'
+                AND coalesce(lease_years >= $long_lease_years, FALSE) AS is_long_cat,
+            lead(quarter) OVER (PARTITION BY directorate, partnership_id ORDER BY quarter)
+                AS next_quarter
+        FROM partnership_facts
+        WHERE {where}
+    )
+    GROUP BY directorate, quarter, next_quarter, start_quarter, is_cat, is_long_cat
+"""
 _ONE = "submission_id = $id"
 _CURRENT = (
     "submission_id IN (SELECT submission_id FROM current_submissions WHERE return_type = $kind)"
@@ -140,22 +326,56 @@ def store(
 
     Call inside the write transaction that stores the rows, after they are inserted.
     """
-    table = FACT_TABLES[return_type]
     old = [int(s) for s in superseded]
+    tables = (FACT_TABLES[return_type], *ROLLUP_TABLES.get(return_type, ()))
     if old:
-        con.execute(
-            f"DELETE FROM {table} WHERE list_contains($ids, submission_id)",  # noqa: S608
-            {"ids": old},
-        )
+        for table in tables:
+            con.execute(
+                f"DELETE FROM {table} WHERE list_contains($ids, submission_id)",  # noqa: S608
+                {"ids": old},
+            )
     con.execute(BUILD[return_type].format(where=_ONE), {"id": int(submission_id)})
+    for query in ROLLUP.get(return_type, ()):
+        con.execute(query.format(where=_ONE), {"id": int(submission_id)})
+    if return_type == "partnerships":
+        row = con.execute(
+            "SELECT directorate FROM submissions WHERE submission_id = ?", [int(submission_id)]
+        ).fetchone()
+        _rebuild_partnership_rollup(con, row[0])
+
+
+def refresh_wards(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild what depends on the wards reference (the equality roll-up), in the write that
+    loads the wards."""
+    con.execute("DELETE FROM equality_rollup")
+    con.execute(ROLLUP["engagement"][1].format(where=_CURRENT), {"kind": "engagement"})
+
+
+def _rebuild_partnership_rollup(con: duckdb.DuckDBPyConnection, directorate: str | None) -> None:
+    """One directorate's partnership roll-up (every directorate's for None), from its facts."""
+    params: dict[str, object] = {"long_lease_years": LONG_LEASE_YEARS}
+    where = "TRUE"
+    if directorate is not None:
+        where = "directorate = $directorate"
+        params["directorate"] = directorate
+        con.execute("DELETE FROM partnership_rollup WHERE directorate = $directorate",
+                    {"directorate": directorate})
+    else:
+        con.execute("DELETE FROM partnership_rollup")
+    con.execute(PARTNERSHIP_ROLLUP.format(where=where), params)
 
 
 def rebuild(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute every fact from the row tables of the current submissions (a migration)."""
+    """Recompute every fact and roll-up from the row tables of the current submissions (a
+    migration, or a warehouse built by an older definition)."""
     con.execute(DDL)
     for return_type, table in FACT_TABLES.items():
-        con.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
+        for name in (table, *ROLLUP_TABLES.get(return_type, ())):
+            con.execute(f"DELETE FROM {name}")  # noqa: S608 - fixed names
         con.execute(BUILD[return_type].format(where=_CURRENT), {"kind": return_type})
+        for query in ROLLUP.get(return_type, ()):
+            con.execute(query.format(where=_CURRENT), {"kind": return_type})
+    _rebuild_partnership_rollup(con, None)
     _set_version(con)
 
 

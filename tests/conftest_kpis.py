@@ -114,6 +114,7 @@ class Warehouse:
         self._w().execute("INSERT INTO ward_sets VALUES (?, ?, TIMESTAMP '2025-04-01 09:00', NULL)",
                           [vintage, first_quarter])
         self._vintage = vintage
+        facts.refresh_wards(self._w())  # a new set changes which wards a quarter uses
 
     def ward(self, code: str, name: str, neighbourhood: str, population: int,
              imd_decile: int | None = None, **pops: int) -> None:  # fmt: skip
@@ -131,6 +132,7 @@ class Warehouse:
             f"INSERT INTO ward_reference ({cols}) VALUES ({placeholders})",  # noqa: S608 (test helper)
             [self._vintage, code, name, neighbourhood, population, *values, imd_decile],
         )
+        facts.refresh_wards(self._w())  # as etl.reference does when wards are loaded
 
     def directorate(self, name: str, short_name: str | None = None) -> None:
         self._w().execute("INSERT INTO directorates VALUES (?, ?)", [name, short_name])

@@ -20,7 +20,7 @@ from etl import warehouse
 from etl.contract import DEMOGRAPHIC_COLUMNS, KPI_NAMES, MECHANISMS, METHODS, STAGES
 from kpis import Scope, facts
 from kpis.engine import kpi_frame
-from tests.conftest import BUDGET_HEADER, ENGAGEMENT_HEADER, submit_return
+from tests.conftest import BUDGET_HEADER, ENGAGEMENT_HEADER, PARTNERSHIPS_HEADER, submit_return
 from tests.conftest_kpis import Warehouse
 
 Q = "2025-26 Q2"
@@ -208,3 +208,147 @@ def test_pandas_reference_agrees_with_the_hand_computed_example():
     row = pandas_kpis.kpi_frame(pandas_kpis.load(build_example().con), Scope((Q,))).iloc[0]
     for k, v in COUNCIL.items():
         assert row[k] == pytest.approx(v, abs=1e-12), k
+
+
+# The directorate-level roll-up: kept right by supersede, rejection and a wards load -------------------
+
+Q1 = "2025-26 Q1"
+
+
+def test_rollup_holds_the_current_return_only(council):
+    first = submit_return(council, return_type="budget", directorate="Adults and Health", quarter=Q,
+                          content=_budget(400), file_name="b.csv", user="Jo")
+    # Ashby's devolving line by mechanism; the other two lines (no mechanism) summed: 500 + 2000
+    assert _facts(council, "budget_rollup") == [
+        (first.submission_id, Q, "Adults and Health", "community_grants", 1, 1, 1000, 400),
+        (first.submission_id, Q, "Adults and Health", None, 2, 0, 2500, 0),
+    ]
+    second = submit_return(council, return_type="budget", directorate="Adults and Health", quarter=Q,
+                           content=_budget(900), file_name="b.csv", user="Jo")
+    assert _facts(council, "budget_rollup") == [
+        (second.submission_id, Q, "Adults and Health", "community_grants", 1, 1, 1000, 900),
+        (second.submission_id, Q, "Adults and Health", None, 2, 0, 2500, 0),
+    ]
+    bad = submit_return(council, return_type="budget", directorate="Adults and Health", quarter=Q,
+                        content=_budget(5000), file_name="b.csv", user="Jo")  # devolved > total
+    assert bad.status == "rejected"
+    assert {r[0] for r in _facts(council, "budget_rollup")} == {second.submission_id}
+    with warehouse.read_only(council) as con:
+        values = kpi_frame(con, Scope((Q,))).iloc[0]
+        assert values["devolved_budget_share"] == pytest.approx(900 / 3500)
+        assert_same_kpis(con, Scope((Q,)), "council")
+        assert_same_kpis(con, Scope((Q,)), "directorate")
+
+
+def _engagement(female_ashby: int) -> bytes:
+    # Ashby: 10 participants, sex known for all; borough-wide: 2, one female and one male
+    return (ENGAGEMENT_HEADER
+            + f"ADH,{Q},A1,01/08/2025,Ashby,survey,options,10,0,0,0,0,{female_ashby},"
+              f"{10 - female_ashby},0,0,0,0,0,0,0,yes\n"
+            + f"ADH,{Q},A2,01/08/2025,,survey,options,2,0,0,0,0,1,1,0,0,0,0,0,0,0,no\n").encode()
+
+
+def _female(council) -> tuple:
+    """The roll-up's female p, k, e and l (l: None, no one left out)."""
+    with warehouse.read_only(council) as con:
+        return con.execute(
+            "SELECT p_female, k_female, CAST(e_female AS DOUBLE), l_female FROM equality_rollup"
+        ).fetchone()
+
+
+def _female_share(council) -> tuple[float, float]:
+    from kpis import equality_breakdown
+
+    with warehouse.read_only(council) as con:
+        frame = equality_breakdown(con, Scope((Q,)))
+    row = frame[frame["group"] == "female"].iloc[0]
+    return row["p_share"], row["q_share"]
+
+
+def test_equality_rollup_follows_supersede_and_a_wards_load(council):
+    from tests.conftest import WARDS_CSV, load_reference
+
+    out = submit_return(council, return_type="engagement", directorate="Adults and Health",
+                        quarter=Q, content=_engagement(8), file_name="e.csv", user="Jo")
+    assert out.status == "accepted", out.problems
+    # Ashby's female share 500/1000; the council's (borough-wide) 3000/6000: expected 10*0.5 + 2*0.5
+    assert _female(council) == (9, 12, pytest.approx(6.0), None)
+    assert _female_share(council) == (pytest.approx(9 / 12), pytest.approx(6 / 12))
+
+    out = submit_return(council, return_type="engagement", directorate="Adults and Health",
+                        quarter=Q, content=_engagement(4), file_name="e.csv", user="Jo")
+    assert out.superseded is not None
+    assert _female(council) == (5, 12, pytest.approx(6.0), None)
+
+    # New populations: Ashby 300 female of 1,000; the council 2,800 of 6,000.
+    wards = WARDS_CSV.replace("E05000001,Ashby,North,1000,100,300,300,100,500,500",
+                              "E05000001,Ashby,North,1000,100,300,300,100,300,700")
+    assert wards != WARDS_CSV
+    loaded = load_reference(council, kind="wards", content=wards.encode(), file_name="w.csv",
+                            user="admin")
+    assert loaded.ok, loaded.problems
+    expected = 10 * 0.3 + 2 * 2800 / 6000
+    assert _female(council) == (5, 12, pytest.approx(expected), None)
+    assert _female_share(council) == (pytest.approx(5 / 12), pytest.approx(expected / 12))
+    with warehouse.read_only(council) as con:
+        for by in ("council", "directorate"):
+            assert_same_kpis(con, Scope((Q,)), by)
+
+    # A rejected wards file changes nothing.
+    rejected = load_reference(council, kind="wards", content=b"ward_code\nnot a ward\n",
+                              file_name="w.csv", user="admin")
+    assert not rejected.ok
+    assert _female(council) == (5, 12, pytest.approx(expected), None)
+
+
+def _register(quarter: str, *ids: str) -> bytes:
+    rows = {"P1": "P1,Friends of Ashby Park,vcse,community_asset_transfer,Ashby,01/04/2020,,1000,30",
+            "P2": "P2,Dunmore Trust,vcse,coproduction,Dunmore,01/05/2025,,500,"}
+    return (PARTNERSHIPS_HEADER + "".join(f"ADH,{quarter},{rows[i]}\n" for i in ids)).encode()
+
+
+def _partnership_rollup(council) -> list[tuple]:
+    with warehouse.read_only(council) as con:
+        return con.execute(
+            "SELECT quarter, next_quarter, start_quarter, is_cat, is_long_cat, partnerships"
+            " FROM partnership_rollup ORDER BY ALL"  # NULLs last
+        ).fetchall()
+
+
+def test_partnership_rollup_knows_each_partnerships_next_register(council):
+    def send(quarter: str, *ids: str, accepted: bool = True):
+        out = submit_return(council, return_type="partnerships", directorate="Adults and Health",
+                            quarter=quarter, content=_register(quarter, *ids), file_name="p.csv",
+                            user="Jo")
+        assert (out.status == "accepted") == accepted, out.problems
+
+    send(Q1, "P1", "P2")
+    send(Q, "P1")
+    # P1 (an asset transfer on a 30-year lease, started 2020-21 Q1) is listed again in Q2
+    assert _partnership_rollup(council) == [
+        (Q1, Q, "2020-21 Q1", True, True, 1),
+        (Q1, None, "2025-26 Q1", False, False, 1),
+        (Q, None, "2020-21 Q1", True, True, 1),
+    ]
+    send(Q, "P2")  # supersedes Q2: now P2 is listed again, P1 is not
+    assert _partnership_rollup(council) == [
+        (Q1, Q, "2025-26 Q1", False, False, 1),
+        (Q1, None, "2020-21 Q1", True, True, 1),
+        (Q, None, "2025-26 Q1", False, False, 1),
+    ]
+    with warehouse.read_only(council) as con:
+        both = kpi_frame(con, Scope((Q1, Q))).iloc[0]
+        # two distinct partnerships over the two quarters; P2 started in Q1, inside the window
+        assert (both["active_partnerships"], both["new_partnerships"]) == (2, 1)
+        assert both["cat_long_lease_share"] == pytest.approx(1.0)
+        q2 = kpi_frame(con, Scope((Q,))).iloc[0]
+        assert (q2["active_partnerships"], q2["new_partnerships"]) == (1, 0)
+        for windows in ([(Q1,), (Q,), (Q1, Q)], None):
+            assert_same_kpis(con, Scope((Q,)), "council", windows)
+            assert_same_kpis(con, Scope((Q,)), "directorate", windows)
+    before = _partnership_rollup(council)
+    out = submit_return(council, return_type="partnerships", directorate="Adults and Health",
+                        quarter=Q, content=_register(Q, "P1").replace(b"vcse", b"nonsense"),
+                        file_name="p.csv", user="Jo")
+    assert out.status == "rejected"
+    assert _partnership_rollup(council) == before

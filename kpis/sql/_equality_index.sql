@@ -1,0 +1,72 @@
+-- The end of the equality queries (equality.sql, equality_rollup.sql), after their `groups`,
+-- `dims` and `wide_totals` CTEs (wide_totals: per window and output group, p_/k_/e_/l_<group>
+-- for each demographic group: participants, known, expected and left out): the shares, EEI_d
+-- and the index. Not a query on its own.
+group_totals AS (  -- one row per window, output group and demographic group
+    -- left_out: participants of the group at activities in wards with no population for its
+    -- dimension (a blank pop_ count): not in p_g or q_g, reported so pages can say so
+    SELECT window_id, grp, group_name,
+        CAST(participants AS DOUBLE) AS participants, known, expected, left_out
+    FROM wide_totals
+    CROSS JOIN LATERAL (
+        VALUES
+            ('age_16_24', p_age_16_24, k_age_16_24, e_age_16_24, l_age_16_24),
+            ('age_25_44', p_age_25_44, k_age_25_44, e_age_25_44, l_age_25_44),
+            ('age_45_64', p_age_45_64, k_age_45_64, e_age_45_64, l_age_45_64),
+            ('age_65_plus', p_age_65_plus, k_age_65_plus, e_age_65_plus, l_age_65_plus),
+            ('female', p_female, k_female, e_female, l_female),
+            ('male', p_male, k_male, e_male, l_male),
+            ('ethnicity_white', p_ethnicity_white, k_ethnicity_white, e_ethnicity_white, l_ethnicity_white),
+            ('ethnicity_asian', p_ethnicity_asian, k_ethnicity_asian, e_ethnicity_asian, l_ethnicity_asian),
+            ('ethnicity_black', p_ethnicity_black, k_ethnicity_black, e_ethnicity_black, l_ethnicity_black),
+            ('ethnicity_mixed', p_ethnicity_mixed, k_ethnicity_mixed, e_ethnicity_mixed, l_ethnicity_mixed),
+            ('ethnicity_other', p_ethnicity_other, k_ethnicity_other, e_ethnicity_other, l_ethnicity_other),
+            ('disabled', p_disabled, k_disabled, e_disabled, l_disabled),
+            ('not_disabled', p_not_disabled, k_not_disabled, e_not_disabled, l_not_disabled)
+    ) AS v(group_name, participants, known, expected, left_out)
+),
+shares AS (  -- every group of every dimension for every window and output group
+    SELECT
+        g.window_id, g.grp, d.dimension, d.group_name, d.group_order,
+        coalesce(t.participants, 0) AS participants,
+        coalesce(t.known, 0) AS known,
+        coalesce(t.left_out, 0) AS left_out,
+        t.participants / nullif(t.known, 0) AS p_share,
+        t.expected / nullif(t.known, 0) AS q_share
+    FROM groups AS g
+    CROSS JOIN dims AS d
+    LEFT JOIN group_totals AS t USING (window_id, grp, group_name)
+),
+dimension_index AS (  -- EEI_d, defined when the dimension has a known participant
+    SELECT window_id, grp, dimension,
+        -- added up in the groups' fixed order (a float sum's last digit depends on its order)
+        CASE WHEN max(known) > 0
+            THEN 1 - 0.5 * list_sum(list(abs(p_share - q_share) ORDER BY group_order)) END AS eei
+    FROM shares
+    GROUP BY window_id, grp, dimension
+),
+overall AS (  -- mean of the defined EEI_d (avg skips the undefined ones)
+    SELECT window_id, grp,
+        list_avg(list(eei ORDER BY dimension)) AS engagement_equality_index
+    FROM dimension_index
+    GROUP BY window_id, grp
+)
+SELECT
+    s.window_id,
+    s.grp,
+    s.dimension,
+    s.group_name,
+    CAST(s.participants AS BIGINT) AS participants,
+    CAST(s.known AS BIGINT) AS known,
+    s.p_share,
+    s.q_share,
+    s.p_share / nullif(s.q_share, 0) AS ratio,
+    coalesce(s.p_share / nullif(s.q_share, 0) < $under_represented_ratio, FALSE) AS under_represented,
+    s.known < $low_base_min_known AS low_base,
+    di.eei,
+    o.engagement_equality_index,
+    CAST(s.left_out AS BIGINT) AS left_out
+FROM shares AS s
+JOIN dimension_index AS di USING (window_id, grp, dimension)
+JOIN overall AS o USING (window_id, grp)
+ORDER BY s.window_id, s.grp, s.group_order;
