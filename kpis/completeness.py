@@ -148,8 +148,12 @@ def kpi_completeness(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, 
     KPIs of one family share one Completeness. Use `.words` beside the figure and `.complete` to
     mark it; `.received`/`.expected`/`.missing_directorates` for a table.
     """
-    expected = expected_returns(con, scope.quarters, scope.directorates)
-    by_type = {t: _summarise(expected, t, scope.quarters) for t in RETURN_TYPES}
+    return completeness_of(expected_returns(con, scope.quarters, scope.directorates), scope.quarters)
+
+
+def completeness_of(expected: pd.DataFrame, quarters: Sequence[str]) -> dict[str, Completeness]:
+    """`kpi_completeness` from `expected_returns` rows already read (those of the scope only)."""
+    by_type = {t: _summarise(expected, t, quarters) for t in RETURN_TYPES}
     return {k.name: by_type[k.return_type] for k in m.KPIS}
 
 

@@ -644,24 +644,27 @@ def directorate_league(con: duckdb.DuckDBPyConnection, quarter: str) -> pd.DataF
     the league's completeness column. A KPI whose return the directorate has not sent is blank
     (counts are nullable Int64) and 'Not received': it is neither good nor bad.
     """
-    from kpis.completeness import expected_returns, kpi_completeness  # it imports this module
+    from kpis.completeness import completeness_of, expected_returns  # it imports this module
 
+    quarter = parse_quarter(quarter)
     table = kpi_table(con, quarter, "directorate")
     for k in COUNT_KPIS:  # a count of a return not received is blank, not 0
         table[k] = table[k].astype("Int64")
     counts, returns = [], []
     expected = expected_returns(con, (quarter,))
+    targets = run_sql(con, "targets_by_directorate.sql", quarters=[quarter],
+                      directorates=[str(d) for d in table["directorate"]])  # fmt: skip
     for i, row in enumerate(table.to_dict("records")):
         d = row["directorate"]
-        found = kpi_completeness(con, Scope((quarter,), (d,)))
-        rag_rows = _rag_frame({k: _clean(row[k]) for k in KPI_NAMES},
-                              targets_for(con, quarter, d), found)  # fmt: skip
+        mine = expected[expected["directorate"] == d]
+        found = completeness_of(mine, (quarter,))
+        own = targets[targets["directorate"] == d].drop(columns="directorate")
+        rag_rows = _rag_frame({k: _clean(row[k]) for k in KPI_NAMES}, own, found)
         for k, v in zip(rag_rows["kpi"], rag_rows["value"], strict=True):
             if pd.isna(v):
                 table.loc[i, k] = pd.NA if k in COUNT_KPIS else float("nan")
         statuses = rag_rows["status"]
         counts.append({s: int((statuses == s).sum()) for s in ("green", "amber", "red", "grey")})
-        mine = expected[expected["directorate"] == d]
         gone = [RETURN_TITLES[t] for t in mine.loc[~mine["received"], "return_type"]]
         returns.append({"returns_received": int(mine["received"].sum()),
                         "returns_expected": len(mine),
