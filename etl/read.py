@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 _XLSX_MAGIC = b"PK\x03\x04"
@@ -304,14 +305,25 @@ def _read_csv_fast(text: str, delimiter: str, encoding: str) -> RawTable | None:
     frame = frame.fillna("")
     if frame.shape[1] > MAX_COLUMNS:
         return None  # the exact path names the line
-    if any(frame[col].str.contains(r"[\r\n]", regex=True).any() for col in frame.columns):
-        return None  # a quoted field spans lines
-    if any((frame[col].str.len() > MAX_CELL_CHARS).any() for col in frame.columns):
+    # One row per line from the header on (the text's final line break ends the last line): a
+    # quoted field that spans lines makes fewer rows.
+    if len(frame) != len(lines) - first - (lines[-1] == ""):
+        return None
+    if max(map(len, lines)) > MAX_CELL_CHARS and any(
+        (frame[col].str.len() > MAX_CELL_CHARS).any() for col in frame.columns
+    ):
         return None
     header = [h.strip() for h in frame.iloc[0].tolist()]
     rows = frame.iloc[1:]
     rows.index = pd.Index(range(first + 2, first + 2 + len(rows)), name="line")
-    rows = rows[rows.apply(lambda s: s.str.strip() != "").any(axis=1)]
+    # A row is blank when every cell is: only lines of delimiters, spaces and quotes can be.
+    strip = delimiter + ' \t\r"'
+    maybe = np.fromiter((not line.strip(strip) for line in lines[first + 1:first + 1 + len(rows)]),
+                        dtype=bool, count=len(rows))
+    if maybe.any():
+        cells = rows[maybe]
+        blank = ~cells.apply(lambda s: s.str.strip() != "").any(axis=1)
+        rows = rows.drop(index=cells.index[blank.to_numpy()])
     rows.columns = range(rows.shape[1])
     return RawTable(header=header, header_line=first + 1, rows=rows, source="csv", encoding=encoding, delimiter=delimiter)
 

@@ -116,3 +116,18 @@ def test_directorate_by_name_or_short_name():
 
 def test_header_key_ignores_case_spaces_underscores_and_bom():
     assert n.header_key("\ufeffTotal Budget_GBP ") == n.header_key("total_budget_gbp")
+
+
+@pytest.mark.parametrize("parse, cells", [
+    (n.parse_int, ["12", " 12", "1,234", "12.0", "-3", "x", "", None, "99999999999", "12"]),
+    (n.parse_money, ["1234.5", "£1,234.50", "1,5", "-2", "", None, "abc", "1234.5"]),
+    (n.parse_date, ["31/07/2025", "2025-07-31", "07/31/2025", "31/02/2026", "", None, "x"]),
+])
+def test_repeated_cells_parse_as_each_cell_alone(parse, cells):
+    # many repeats: parsed once per distinct cell, then spread; the answers are the cell-by-cell ones
+    column = pd.Series(cells * 7, index=range(100, 100 + 7 * len(cells)), dtype="string")
+    values, reasons = parse(column)
+    direct_values, direct_reasons = parse.__wrapped__(column)
+    pd.testing.assert_series_equal(values, direct_values, check_names=False)
+    pd.testing.assert_series_equal(reasons, direct_reasons, check_names=False)
+    assert values.index.equals(column.index)

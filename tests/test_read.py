@@ -95,8 +95,10 @@ def _exact(content: bytes):
         "".join(f"{i},x\r\n" + ("\r\n" if i % 100 == 0 else "") + (",\r\n" if i % 333 == 0 else "") for i in range(2000)),
         "".join(f'{i},"a, ""b"""\n' for i in range(2000)),
         "".join(f'{i},"multi\nline"\n' if i == 1500 else f"{i},x\n" for i in range(2000)),
+        "".join(f"{i},x\n" + ('"",""\n' if i % 400 == 0 else "") + (' , \n' if i % 333 == 0 else "")
+                for i in range(2000)),
     ],
-    ids=["blank-rows-crlf", "quoted", "spanning-lines"],
+    ids=["blank-rows-crlf", "quoted", "spanning-lines", "blank-quoted-and-spaced-rows"],
 )
 def test_big_files_read_the_same_as_the_exact_reader(body):
     content = ("h1,h2\n" + body).encode()
