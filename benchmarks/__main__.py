@@ -288,9 +288,14 @@ def warehouse_summary(db: Path) -> dict[str, Any]:
     with warehouse.read_only(db) as con:
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
                   for t in ("wards", "directorates", "current_submissions", "budget", "engagement",
-                            "partnerships", "budget_facts", "engagement_facts", "partnership_facts")}
+                            "partnerships", "budget_facts", "engagement_facts", "partnership_facts",
+                            "budget_rollup", "engagement_rollup", "equality_rollup",
+                            "partnership_rollup")}
         counts["quarters"] = len(kpis.quarters_with_data(con))
-    counts["size_gb"] = sum(p.stat().st_size for p in db.parent.glob(db.name + "*") if p.is_file()) / 1e9
+    # the catalog file(s) and the data folder beside them (`<db>.data`)
+    files = [p for p in db.parent.glob(db.name + "*") if p.is_file()]
+    files += [p for p in db.parent.glob(db.name + ".data/**/*") if p.is_file()]
+    counts["size_gb"] = sum(p.stat().st_size for p in files) / 1e9
     return counts
 
 
