@@ -59,6 +59,10 @@ Concurrency and atomicity
   thread-safe; cursors are), each query reading the latest committed snapshot. `version` is the
   DuckLake snapshot id, so caches keyed by it refresh after any commit by any process.
 * `preview()` is a write transaction that is always rolled back (no copy, no lock).
+* Only DuckDB's own SQLite touches an embedded catalog that DuckDB has attached in this process
+  (its snapshot id is read with `sqlite_scan`; the file's header once, then known by inode):
+  another copy of SQLite, or any open-and-close of the file, would drop DuckDB's POSIX locks on it
+  and let another process reset the write-ahead log under it ("disk I/O error", stale reads).
 * On a read-only mount the embedded catalog is read through a private copy (`_readable_catalog`):
   reads work, writes stop with the file system's error.
 * `backup()` reads one pinned snapshot (no lock) into a folder; `restore()` verifies that folder
@@ -547,8 +551,19 @@ class Warehouse:
         return con
 
     def _embedded_state(self) -> str:
-        """'missing', 'warehouse' (a SQLite catalog), 'old' (a schema-1 DuckDB file) or 'other'."""
+        """'missing', 'warehouse' (a SQLite catalog), 'old' (a schema-1 DuckDB file) or 'other'.
+
+        A file once seen to be a catalog is known by its inode and never opened here again: closing
+        any descriptor of a file drops every POSIX lock this process holds on it, the SQLite
+        locks of DuckDB's own attachment included, and another process could then reset the
+        write-ahead log under it (https://www.sqlite.org/howtocorrupt.html, section 2.2)."""
         assert self.catalog_path is not None
+        try:
+            seen = os.stat(self.catalog_path)
+        except FileNotFoundError:
+            return "missing"
+        if (seen.st_dev, seen.st_ino) in _SQLITE_CATALOGS:
+            return "warehouse"
         try:
             with open(self.catalog_path, "rb") as fh:
                 head = fh.read(16)
@@ -557,6 +572,7 @@ class Warehouse:
         except IsADirectoryError:
             return "other"
         if head.startswith(b"SQLite format 3\x00"):
+            _SQLITE_CATALOGS.add((seen.st_dev, seen.st_ino))
             return "warehouse"
         if head[8:12] == b"DUCK":
             return "old"
@@ -629,11 +645,13 @@ class Warehouse:
                     return False
                 self.catalog_path.parent.mkdir(parents=True, exist_ok=True)
                 # WAL: readers in other processes keep reading while a writer commits.
+                # (Python's SQLite, on a file nothing in this process has open yet; never after.)
                 lite = sqlite3.connect(self.catalog_path)
                 try:
                     lite.execute("PRAGMA journal_mode=WAL")
                 finally:
                     lite.close()
+                self._embedded_state()  # known from now on, so never opened again in this process
             self.data_path.mkdir(parents=True, exist_ok=True)
             with self._cursor(check=False) as cur:
                 if self.shared:
@@ -713,23 +731,23 @@ class Warehouse:
         return value
 
     def _embedded_version(self) -> str:
+        """The newest snapshot id, read through DuckDB's own SQLite (`sqlite_scan`) on the root
+        connection. Python's sqlite3 module is a second copy of SQLite: opening the catalog with it
+        while DuckDB has it attached would drop DuckDB's locks when it closed (see _embedded_state)."""
         assert self.catalog_path is not None
-        if not self.catalog_path.exists():
+        if self._embedded_state() == "missing":
             return "missing"
-        for attempt in range(20):
-            try:
-                catalog = self._readable_catalog()
-                lite = sqlite3.connect(f"file:{urllib.parse.quote(str(catalog))}?mode=ro", uri=True, timeout=5)
-                try:
-                    row = lite.execute("SELECT max(snapshot_id) FROM ducklake_snapshot").fetchone()
-                finally:
-                    lite.close()
-                return str(row[0])
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    return "unreadable"
-                time.sleep(0.01 * (attempt + 1))
-        return "busy"
+
+        def ask() -> str:
+            with self._cursor() as cur:
+                row = cur.execute("SELECT max(snapshot_id) FROM sqlite_scan(?, 'ducklake_snapshot')",
+                                  [str(self._readable_catalog())]).fetchone()
+            return str(row[0])
+
+        try:
+            return self._retry_busy(ask)
+        except (duckdb.Error, WarehouseError):
+            return "unreadable"
 
     @staticmethod
     def _retry_busy(fn: Callable[[], T], attempts: int = 8) -> T:
@@ -954,6 +972,8 @@ class Warehouse:
 
 
 _OWNERS: dict[int, tuple[Warehouse, bool]] = {}
+# (device, inode) of every file this process has seen to be a SQLite catalog (see _embedded_state).
+_SQLITE_CATALOGS: set[tuple[int, int]] = set()
 
 
 def _copy_catalog(catalog: Path) -> Path:
@@ -1022,7 +1042,12 @@ _OPEN: OrderedDict[tuple[str, str], Warehouse] = OrderedDict()
 _OPEN_LOCK = threading.Lock()
 _OPEN_MAX = 8
 
-def open_warehouse(db: str | Path | Warehouse | None = None, data_path: str | Path | None = None) -> Warehouse:
+# What every function that reads or writes the warehouse takes: a Warehouse, or a `--db` value (a
+# file path or ducklake:postgres:<libpq>) that open_warehouse turns into the process's Warehouse.
+WarehouseLike = Warehouse | str | Path
+
+
+def open_warehouse(db: WarehouseLike | None = None, data_path: str | Path | None = None) -> Warehouse:
     """The Warehouse for a `--db` value (or LOCALISM_DB), shared within the process."""
     if isinstance(db, Warehouse):
         return db
@@ -1041,7 +1066,7 @@ def open_warehouse(db: str | Path | Warehouse | None = None, data_path: str | Pa
         return wh
 
 
-def forget(db: str | Path | Warehouse) -> None:
+def forget(db: WarehouseLike) -> None:
     """Drop the process's cached Warehouse for `db` (after its files were removed, in tests)."""
     wh = open_warehouse(db)
     with _OPEN_LOCK:
@@ -1396,26 +1421,26 @@ def restore(source: str | Path, target: str | Path | Warehouse, *, data_path: st
             f"{sum(t.get(x, 0) for x in ROW_TABLES.values())} return rows, {len(manifest.archived)} archived files.")
 
 
-def init(db: str | Path | Warehouse) -> bool:
+def init(db: WarehouseLike) -> bool:
     """Create an empty warehouse at `db`; return False if one is already there."""
     return open_warehouse(db).init()
 
 
 @contextlib.contextmanager
-def write(db: str | Path | Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
+def write(db: WarehouseLike) -> Iterator[duckdb.DuckDBPyConnection]:
     """`Warehouse.write()` for a `--db` value."""
     with open_warehouse(db).write() as con:
         yield con
 
 
 @contextlib.contextmanager
-def read_only(db: str | Path | Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
+def read_only(db: WarehouseLike) -> Iterator[duckdb.DuckDBPyConnection]:
     """A cursor on the latest snapshot of `db` (for the CLI and tests)."""
     with open_warehouse(db).read() as cur:
         yield cur
 
 
-def file_version(db: str | Path | Warehouse) -> str:
+def file_version(db: WarehouseLike) -> str:
     """The version token of `db` (changes on every commit)."""
     return open_warehouse(db).version
 
@@ -1423,7 +1448,7 @@ def file_version(db: str | Path | Warehouse) -> str:
 class Reader:
     """The app's view of a warehouse: `cursor()` per query, `query_df`, `version`."""
 
-    def __init__(self, db: str | Path | Warehouse):
+    def __init__(self, db: WarehouseLike):
         self.warehouse = open_warehouse(db)
         self.db = self.warehouse.spec
 

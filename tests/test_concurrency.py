@@ -124,3 +124,68 @@ def test_a_writer_killed_in_the_middle_of_a_load_leaves_nothing_and_blocks_no_on
     assert time.monotonic() - started < 60
     with warehouse.read_only(council) as con:
         assert con.execute("SELECT count(*), sum(total_budget_gbp) FROM budget").fetchone() == (7, 700)
+
+
+WRITER_THAT_READS = textwrap.dedent(
+    """
+    import json, sys
+    from etl import access, warehouse
+    from etl.access import Actor
+    from tests.test_submit_fixtures import ADULTS, QUARTER, bad_budget_csv, budget_csv
+    db, lead = sys.argv[1], Actor("l", "lead", (ADULTS,))
+    reader, seen, errors = warehouse.Reader(db), [], []
+    for i in range(10):
+        try:
+            with access.dry_run_as(lead, db, return_type="budget", directorate=ADULTS, quarter=QUARTER,
+                                   content=budget_csv(devolved=str(1000 + i)), file_name="x.csv"):
+                pass
+            access.submit_as(lead, db, return_type="budget", directorate=ADULTS, quarter=QUARTER,
+                             content=bad_budget_csv(), file_name="b.csv")
+            with reader.cursor() as cur:
+                seen.append([cur.execute("SELECT count(*) FROM submissions").fetchone()[0], reader.version])
+        except Exception as exc:
+            errors.append(repr(exc))
+    print(json.dumps({"seen": seen, "errors": errors}))
+    """
+)
+
+
+def test_an_app_that_writes_and_reads_beside_another_process_on_the_embedded_warehouse(tmp_path: Path):
+    """As the app does (a lead's checks and confirms, then reads, in one process) while another
+    process reads: every write lands and the writer reads its own writes at once. (A second copy
+    of SQLite opening the catalog in the writer's process once dropped its locks: 'disk I/O error'
+    on the third write, and stale reads.)"""
+    from tests.test_submit_fixtures import make_warehouse
+
+    db = make_warehouse(tmp_path / "w.duckdb")
+    before = _count(db)
+    writer = subprocess.Popen([sys.executable, "-c", WRITER_THAT_READS, str(db)], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    from etl.warehouse import Reader
+
+    reader, errors = Reader(db), []
+    while writer.poll() is None:
+        try:
+            with reader.cursor() as cur:
+                cur.execute("SELECT count(*) FROM submissions").fetchone()
+            assert reader.version not in ("unreadable", "busy")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(repr(exc))
+        time.sleep(0.05)
+    out, err = writer.communicate(timeout=600)
+    assert writer.returncode == 0, err
+    report = json.loads(out)
+    assert report["errors"] == [], report["errors"]
+    assert errors == [], errors
+    counts = [n for n, _ in report["seen"]]
+    assert counts == list(range(before + 1, before + 11)), report  # each write seen by its own process at once
+    versions = [v for _, v in report["seen"]]
+    assert len(set(versions)) == 10, report  # and the version moved with every write
+    assert _count(db) == before + 10
+
+
+def _count(db: Path) -> int:
+    from etl.warehouse import Reader
+
+    with Reader(db).cursor() as cur:
+        return cur.execute("SELECT count(*) FROM submissions").fetchone()[0]
