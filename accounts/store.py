@@ -25,6 +25,7 @@ from accounts.settings import demo_mode, users_path
 from etl import warehouse
 from etl.access import ROLES, Actor
 from etl.reference import read_reference
+from etl.warehouse import WarehouseLike
 
 DEMO_PASSWORD = "localism-demo"  # published in the README; demo mode only
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
@@ -130,7 +131,7 @@ def _demo_hash() -> str:
     return _DEMO_HASH[0]
 
 
-def all_accounts(path: str | Path | None = None, db: str | Path | None = None) -> list[Account]:
+def all_accounts(path: str | Path | None = None, db: WarehouseLike | None = None) -> list[Account]:
     """Accounts from the file, plus the demo accounts in demo mode (the file wins on a name clash)."""
     accounts = read_accounts(path)
     if demo_mode():
@@ -144,7 +145,7 @@ def all_accounts(path: str | Path | None = None, db: str | Path | None = None) -
     return accounts
 
 
-def find_account(name: str, path: str | Path | None = None, db: str | Path | None = None) -> Account | None:
+def find_account(name: str, path: str | Path | None = None, db: WarehouseLike | None = None) -> Account | None:
     """The account of this name (the file's, or a demo account in demo mode), or None."""
     key = (name or "").strip().lower()
     return next((a for a in all_accounts(path, db) if a.name.lower() == key), None)
@@ -159,7 +160,7 @@ def file_account(name: str, path: str | Path | None = None) -> Actor | None:
 
 
 def verify_password(name: str, password: str, path: str | Path | None = None,
-                    db: str | Path | None = None) -> Actor | None:
+                    db: WarehouseLike | None = None) -> Actor | None:
     """The actor for a name and password, or None (same answer for unknown name and wrong password)."""
     for account in all_accounts(path, db):
         if account.name.lower() == name.strip().lower() and account.password_hash:

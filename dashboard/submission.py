@@ -26,6 +26,7 @@ from etl.read import ReadError, csv_records, read_table
 from etl.records import Outcome
 from etl.schemas import RETURN_MODELS, columns_of
 from etl.validate import ANNOTATION_COLUMN, Problem, is_annotation_header
+from etl.warehouse import WarehouseLike
 
 
 def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
@@ -215,7 +216,7 @@ def _kpis(con: Any, directorate: str, quarter: str) -> dict[str, object]:
     return kpis.kpi_values(con, kpis.Scope((quarter,), directorates=(directorate,)))
 
 
-def preview(actor: Actor, db: str | Path, *, return_type: str, directorate: str, quarter: str,
+def preview(actor: Actor, db: WarehouseLike, *, return_type: str, directorate: str, quarter: str,
             content: bytes, file_name: str) -> Preview:
     """Dry-run the upload in a rolled-back transaction; for an accepted one, the rows and the KPIs
     before/after."""

@@ -34,6 +34,7 @@ from etl.normalise import match_directorate, text_key
 from etl.records import Outcome, Progress, quiet
 from etl.reference import read_reference, store_reference
 from etl.validate import Reference
+from etl.warehouse import WarehouseLike
 
 ROLES: tuple[str, ...] = ("viewer", "lead", "admin")
 ROLE_DESCRIPTIONS: dict[str, str] = {
@@ -112,12 +113,12 @@ def authorise_admin(actor: Actor, what: str = "do this") -> None:
         raise PermissionError(f"Only an administrator may {what}; {actor.name} is a {actor.role}.")
 
 
-def _reference(db: str | Path) -> Reference:
+def _reference(db: WarehouseLike) -> Reference:
     with warehouse.read_only(db) as con:
         return read_reference(con)
 
 
-def resolve_directorate(db: str | Path, directorate: str) -> str:
+def resolve_directorate(db: WarehouseLike, directorate: str) -> str:
     """The reference spelling of a directorate name or short name (ValueError if unknown)."""
     return _resolve(_reference(db), directorate)
 
@@ -129,7 +130,7 @@ def _resolve(ref: Reference, directorate: str) -> str:
     return hit
 
 
-def _authorised_directorate(actor: Actor, db: str | Path, directorate: str) -> str:
+def _authorised_directorate(actor: Actor, db: WarehouseLike, directorate: str) -> str:
     """The reference spelling of `directorate`, once the actor is known to be allowed to send for it."""
     _check_role(actor)
     if actor.role == "viewer":  # before even reading the warehouse
@@ -146,7 +147,7 @@ def _authorised_directorate(actor: Actor, db: str | Path, directorate: str) -> s
 
 def submit_as(
     actor: Actor,
-    db: str | Path,
+    db: WarehouseLike,
     *,
     return_type: str,
     directorate: str,
@@ -180,14 +181,14 @@ def submit_as(
         )
 
 
-def add_commentary_as(actor: Actor, db: str | Path, *, directorate: str, quarter: str, body: str) -> None:
+def add_commentary_as(actor: Actor, db: WarehouseLike, *, directorate: str, quarter: str, body: str) -> None:
     """Record commentary for a directorate the actor may send for."""
     canonical = _authorised_directorate(actor, db, directorate)
     with warehouse.write(db) as con:
         store_commentary(con, directorate=canonical, quarter=quarter, body=body, user=actor.name)
 
 
-def load_reference_as(actor: Actor, db: str | Path, *, kind: str, content: bytes, file_name: str,
+def load_reference_as(actor: Actor, db: WarehouseLike, *, kind: str, content: bytes, file_name: str,
                       vintage: str | None = None, first_quarter: str | None = None) -> Outcome:
     """Replace one reference table (wards and boundaries: of one ward set); administrators only."""
     authorise_admin(actor, "load reference data")
@@ -196,7 +197,7 @@ def load_reference_as(actor: Actor, db: str | Path, *, kind: str, content: bytes
                                vintage=vintage, first_quarter=first_quarter)
 
 
-def set_deadline_as(actor: Actor, db: str | Path, *, quarter: str, due: dt.date) -> None:
+def set_deadline_as(actor: Actor, db: WarehouseLike, *, quarter: str, due: dt.date) -> None:
     """Set a quarter's submission deadline; administrators only."""
     authorise_admin(actor, "set deadlines")
     with warehouse.write(db) as con:
@@ -206,7 +207,7 @@ def set_deadline_as(actor: Actor, db: str | Path, *, quarter: str, due: dt.date)
 @contextlib.contextmanager
 def dry_run_as(
     actor: Actor,
-    db: str | Path,
+    db: WarehouseLike,
     *,
     return_type: str,
     directorate: str,

@@ -13,6 +13,7 @@ from etl.deadlines import store_deadline
 from etl.load import store_return
 from etl.quarters import default_deadline, quarter_bounds
 from etl.reference import store_reference
+from etl.warehouse import WarehouseLike
 
 SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
 REFERENCE_FILES = {
@@ -30,7 +31,7 @@ def _received(quarter: str, order: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(9 + order % 8, (order * 17) % 60))
 
 
-def build_demo(db: str | Path | warehouse.Warehouse, sample: Path = SAMPLE_DATA,
+def build_demo(db: WarehouseLike, sample: Path = SAMPLE_DATA,
                progress: Callable[[str], None] = lambda _: None) -> str:
     """Fill the warehouse at `db` with the demo council (replacing what it held); return a summary.
 

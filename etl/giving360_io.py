@@ -13,7 +13,6 @@ import csv
 import datetime as dt
 import io
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from etl import contract as c
@@ -24,6 +23,7 @@ from etl.quarters import quarter_of_date
 from etl.read import ReadError, read_table
 from etl.records import Outcome
 from etl.reference import ward_set_of, ward_sets
+from etl.warehouse import WarehouseLike
 
 META_FUNDER_ID = "360giving_funder_id"
 META_FUNDER_NAME = "360giving_funder_name"
@@ -77,7 +77,7 @@ def _stored(con: Any, directorate: str, quarter: str) -> list[dict[str, Any]]:
 
 
 def import_360giving(
-    db: str | Path,
+    db: WarehouseLike,
     *,
     directorate: str,
     content: bytes,
@@ -107,7 +107,7 @@ class _Rejected(Exception):
 
 
 def _import(
-    db: str | Path,
+    db: WarehouseLike,
     *,
     directorate: str,
     content: bytes,
@@ -179,7 +179,7 @@ class MissingFunder(Exception):
 
 
 def export_360giving(
-    db: str | Path,
+    db: WarehouseLike,
     *,
     funder_id: str | None = None,
     funder_name: str | None = None,

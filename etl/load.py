@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -26,6 +25,7 @@ from etl.read import ReadError, read_table
 from etl.records import Outcome, Progress, archive, audit, log_submission, now, quiet, sha256
 from etl.reference import read_reference
 from etl.validate import Problem, Reference, Validated, validate_return
+from etl.warehouse import WarehouseLike
 from kpis import facts
 
 
@@ -67,7 +67,7 @@ class Prechecked:
 
 
 def precheck(
-    db: str | Path | warehouse.Warehouse,
+    db: WarehouseLike,
     *,
     return_type: str,
     directorate: str,

@@ -37,6 +37,7 @@ import pandas as pd
 from etl import contract as c
 from etl import warehouse
 from etl.schemas import REFERENCE_MODELS, RETURN_MODELS, columns_of
+from etl.warehouse import WarehouseLike
 
 SUPPRESSED = "[c]"  # how a withheld count is written: kpis.disclosure.SUPPRESSED (a test keeps them equal)
 BY = ("council", "directorate", "neighbourhood", "ward")
@@ -251,7 +252,7 @@ class ExportSummary:
     quarters: int
 
 
-def export(db: str | Path, to: Path, *, now: dt.datetime | None = None) -> ExportSummary:
+def export(db: WarehouseLike, to: Path, *, now: dt.datetime | None = None) -> ExportSummary:
     """Write the open-data package into `to` (created or replaced as a whole)."""
     with warehouse.read_only(db) as con:
         con.execute("SET enable_progress_bar = false")
