@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks import sections
 from benchmarks.streamlit_client import PageRun, SessionError, StreamlitSession
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -285,12 +286,7 @@ def write_section(table: list[str], facts: list[str], args: argparse.Namespace) 
         "load's commit changes it, so they are computed again once after it.",
         END,
     ])
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        text = text[:text.index(START)] + body + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + body + "\n"
-    path.write_text(text, encoding="utf-8")
+    sections.write_section(path, START, END, body)
     print(f"wrote the Load section of {path}")
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import duckdb
 
+from benchmarks import sections
 from etl import warehouse
 from etl.load import store_return
 from etl.reference import store_reference
@@ -275,12 +276,7 @@ def write_section(table: list[str], args: argparse.Namespace) -> None:
         "seconds are inflated; compare within one run.",
         END,
     ])
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        text = text[:text.index(START)] + body + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + body + "\n"
-    path.write_text(text, encoding="utf-8")
+    sections.write_section(path, START, END, body)
 
 
 if __name__ == "__main__":

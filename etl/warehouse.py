@@ -88,7 +88,7 @@ import threading
 import time
 import urllib.parse
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -297,6 +297,19 @@ def columns_of(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> list
         "AND table_schema = 'main' AND table_name = ? ORDER BY ordinal_position", [catalog, table]
     ).fetchall()
     return [r[0] for r in rows]
+
+
+@contextlib.contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """BEGIN, then COMMIT when the block ends; ROLLBACK (and raise again) if it raises."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def copy_tables(con: duckdb.DuckDBPyConnection, source: str, target: str,
@@ -905,16 +918,9 @@ class Warehouse:
                 with self._owned(con, preview=False):
                     yield con
                 con.execute(f"USE {ALIAS}")
-                with self._writers_queue():
-                    con.execute("BEGIN TRANSACTION")
-                    try:
-                        self.reset(con)
-                        copy_tables(con, stage, ALIAS)
-                        con.execute("COMMIT")
-                    except BaseException:
-                        with contextlib.suppress(duckdb.Error):
-                            con.execute("ROLLBACK")
-                        raise
+                with self._writers_queue(), _transaction(con):
+                    self.reset(con)
+                    copy_tables(con, stage, ALIAS)
             finally:
                 with contextlib.suppress(duckdb.Error):
                     con.execute(f"USE {ALIAS}")
@@ -1133,6 +1139,14 @@ def _adopt_ward_set(con: duckdb.DuckDBPyConnection, source: str) -> str:
     return f" The {wards} wards became ward set 'initial', from {first}."
 
 
+def _arrived(dst: Warehouse, digests: Iterable[str]) -> None:
+    """After a copy into `dst`: every archived file is readable there (else WarehouseError)."""
+    missing = [d for d in digests if dst.archived(d) is None]
+    if missing:
+        raise WarehouseError(f"{len(missing)} archived file(s) did not arrive: {missing[:3]}")
+    dst._version_cache = (0.0, "")
+
+
 def migrate(source: str | Path | Warehouse, target: str | Path | Warehouse, *,
             source_data_path: str | Path | None = None, target_data_path: str | Path | None = None,
             progress: Callable[[str], None] = lambda _: None) -> str:
@@ -1174,8 +1188,7 @@ def migrate(source: str | Path | Warehouse, target: str | Path | Warehouse, *,
                         raise WarehouseError(f"{src.label}: archived file {digest} is missing from its archive folder")
                     dst.archive(content)
             progress("copying the tables")
-            con.execute("BEGIN TRANSACTION")
-            try:
+            with _transaction(con):
                 counts = copy_tables(con, "src", ALIAS)
                 for table, n in counts.items():
                     got = con.execute(f'SELECT count(*) FROM {ALIAS}.main."{table}"').fetchone()[0]  # noqa: S608
@@ -1183,17 +1196,9 @@ def migrate(source: str | Path | Warehouse, target: str | Path | Warehouse, *,
                         raise WarehouseError(f"{table}: copied {got} rows of {n}")
                 adopted = _adopt_ward_set(con, "src")
                 facts.rebuild(con)  # derived from the rows: rebuilt, so an older source gets them too
-                con.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(duckdb.Error):
-                    con.execute("ROLLBACK")
-                raise
     finally:
         con.close()
-    missing = [d for d in digests if dst.archived(d) is None]
-    if missing:
-        raise WarehouseError(f"{len(missing)} archived file(s) did not arrive: {missing[:3]}")
-    dst._version_cache = (0.0, "")
+    _arrived(dst, digests)
     return (f"Moved {src.label} to {dst.label}: {counts.get('submissions', 0)} submissions, "
             f"{sum(counts.get(t, 0) for t in ROW_TABLES.values())} return rows, "
             f"{len(digests)} archived files, {counts.get('audit_log', 0)} audit entries.{adopted}")
@@ -1397,24 +1402,15 @@ def restore(source: str | Path, target: str | Path | Warehouse, *, data_path: st
                 if dst.archive(content) != digest:
                     raise backup_folder.BackupError(f"archived file {digest} changed while it was read.")
             progress("restoring the tables")
-            con.execute("BEGIN TRANSACTION")
-            try:
+            with _transaction(con):
                 _restore_tables(con, folder, manifest)
                 con.execute("INSERT INTO audit_log VALUES (?, ?, 'restore', ?)", [
                     dt.datetime.now().replace(microsecond=0), user,
                     f"restored the backup of {manifest.source} taken {manifest.taken_at} "
                     f"(snapshot {manifest.snapshot_id})" + (", replacing the contents" if replace else "")])
-                con.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(duckdb.Error):
-                    con.execute("ROLLBACK")
-                raise
     finally:
         con.close()
-    missing = [d for d in manifest.archived if dst.archived(d) is None]
-    if missing:
-        raise WarehouseError(f"{len(missing)} archived file(s) did not arrive: {missing[:3]}")
-    dst._version_cache = (0.0, "")
+    _arrived(dst, manifest.archived)
     t = manifest.tables
     return (f"Restored the backup of {manifest.source} (snapshot {manifest.snapshot_id}, taken {manifest.taken_at}) "
             f"into {dst.label}: {t.get('submissions', 0)} submissions, "
