@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= data/demo.duckdb
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run demo test test-fast browser-deps lint format bench bench-load clean
+.PHONY: setup run demo test test-fast browser-deps lint format bench bench-load bench-pages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -59,6 +59,11 @@ bench: setup
 # 20 sessions rendering pages on the real server while `etl load` runs: p50/p95 page times and errors.
 bench-load: setup
 	$(BIN)/python -m benchmarks.load_sessions --write $(BENCH_ARGS)
+
+# Page times in headless Chromium: the overview cold and warm, a Quarter and a Ward change, p50/p95.
+# BENCH_ARGS="--db data/bench/national-6q.duckdb" for the national-scale warehouse.
+bench-pages: setup browser-deps
+	$(BIN)/python -m benchmarks.page_times --write $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) data node_modules .pytest_cache
