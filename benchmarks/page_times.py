@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks import sections
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 STABLE_MS = 600  # drawn and still drawn this long after: the run is over
@@ -258,12 +260,7 @@ def write_section(blocks: list[str], path: Path = ROOT / "BENCHMARKS.md") -> Non
         *blocks,
         END,
     ])
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        text = text[:text.index(START)] + body + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + body + "\n"
-    path.write_text(text, encoding="utf-8")
+    sections.write_section(path, START, END, body)
     print(f"wrote the Page times section of {path}")
 
 
