@@ -157,6 +157,28 @@ def wait_for_app(page: Any, timeout_ms: int = LOAD_TIMEOUT_MS) -> None:
     page.wait_for_function(settled, timeout=timeout_ms, polling=200)
 
 
+def download(page: Any, button: str, save_as: Path, timeout_ms: int = 45_000) -> Path:
+    """Click a download button once the page has settled and save what arrives.
+
+    A button built on click (Streamlit's deferred data) is asked for its file over the session;
+    on a loaded machine a click landing while the page is still settling was once lost. The page
+    is let settle first, and a second click is made if nothing arrives in `timeout_ms`."""
+    wait_for_app(page)
+    target = page.get_by_role("button", name=button)
+    target.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
+    for attempt in (1, 2):
+        try:
+            with page.expect_download(timeout=timeout_ms) as info:
+                target.click()
+            info.value.save_as(save_as)
+            return save_as
+        except Exception:  # noqa: BLE001 - Playwright's TimeoutError; tried once more
+            if attempt == 2:
+                raise
+            wait_for_app(page)
+    raise AssertionError("unreachable")
+
+
 def screenshot(page: Any, name: str, full_page: bool = True) -> Path:
     """Save a screenshot to test-artifacts/<name>.png."""
     ARTIFACTS.mkdir(exist_ok=True)

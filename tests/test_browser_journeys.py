@@ -113,10 +113,7 @@ def test_scrutiny_journey(app_url: str, chrome, tmp_path: Path) -> None:
     b.screenshot(other, "scrutiny-2-shared-link")
     other.context.close()
 
-    with page.expect_download() as info:
-        page.get_by_role("button", name="Printable ward pack (HTML)").click()
-    pack = b.ARTIFACTS / "ward-pack.html"
-    info.value.save_as(pack)
+    pack = b.download(page, "Printable ward pack (HTML)", b.ARTIFACTS / "ward-pack.html")
     text = pack.read_text(encoding="utf-8")
     assert "<h1>Sheepwash</h1>" in text and "E05900017" in text
     assert "[c]" in text  # small counts withheld (kpis.disclosure)
@@ -174,10 +171,7 @@ def test_words_on_an_incomplete_quarter(app_url: str, chrome) -> None:
     assert "The engagement equality index covers" in text
     b.screenshot(page, "issue8-ward", full_page=False)
     b.screenshot(page, "issue8-ward-full")
-    with page.expect_download() as info:
-        page.get_by_role("button", name="Printable ward pack (HTML)").click()
-    pack = b.ARTIFACTS / "issue8-ward-pack.html"
-    info.value.save_as(pack)
+    pack = b.download(page, "Printable ward pack (HTML)", b.ARTIFACTS / "issue8-ward-pack.html")
     html = pack.read_text(encoding="utf-8")
     assert "Demo Borough Council (fictional): localism ward pack" in html
     assert "<h1>Lower Kell</h1>" in html and "Incomplete:</strong> 5 of 6 directorates&#x27;" in html
