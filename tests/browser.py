@@ -160,22 +160,24 @@ def wait_for_app(page: Any, timeout_ms: int = LOAD_TIMEOUT_MS) -> None:
 def download(page: Any, button: str, save_as: Path, timeout_ms: int = 45_000) -> Path:
     """Click a download button once the page has settled and save what arrives.
 
-    A button built on click (Streamlit's deferred data) is asked for its file over the session;
-    on a loaded machine a click landing while the page is still settling was once lost. The page
-    is let settle first, and a second click is made if nothing arrives in `timeout_ms`."""
-    wait_for_app(page)
-    target = page.get_by_role("button", name=button)
-    target.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
+    A button built on click (Streamlit's deferred data) asks the server for its file over the
+    session and stays disabled until the answer comes. In full suite runs on a loaded machine
+    that answer once never came (the button spinning for minutes; not reproduced in smaller
+    runs), so after `timeout_ms` the page is reloaded and the button clicked once more, as a
+    reader would."""
     for attempt in (1, 2):
+        wait_for_app(page)
+        target = page.get_by_role("button", name=button)
+        target.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
         try:
             with page.expect_download(timeout=timeout_ms) as info:
-                target.click()
+                target.click(timeout=timeout_ms)
             info.value.save_as(save_as)
             return save_as
         except Exception:  # noqa: BLE001 - Playwright's TimeoutError; tried once more
             if attempt == 2:
                 raise
-            wait_for_app(page)
+            page.reload()
     raise AssertionError("unreachable")
 
 
