@@ -271,7 +271,8 @@ def test_annotated_csv_round_trips_with_blank_lines_where_they_were(db: Path) ->
     assert ok.status == "accepted", ok.problems
 
 
-def test_annotated_xlsx_round_trips(db: Path) -> None:
+def _bad_budget_xlsx() -> bytes:
+    """bad_budget_csv() as an Excel workbook with one sheet named 'budget'."""
     book = openpyxl.Workbook()
     ws = book.active
     ws.title = "budget"
@@ -279,6 +280,11 @@ def test_annotated_xlsx_round_trips(db: Path) -> None:
         ws.append(line.split(","))
     buf = io.BytesIO()
     book.save(buf)
+    return buf.getvalue()
+
+
+def test_annotated_xlsx_round_trips(db: Path) -> None:
+    buf = io.BytesIO(_bad_budget_xlsx())
     out = access.submit_as(LEAD, db, return_type="budget", directorate=ADULTS, quarter=QUARTER,
                            content=buf.getvalue(), file_name="b.xlsx")
     data, name, _ = submission.annotate(buf.getvalue(), "b.xlsx", out.problems, sheet="budget")
@@ -293,13 +299,7 @@ def test_annotated_xlsx_round_trips(db: Path) -> None:
 
 
 def test_annotated_xlsx_stays_xlsx(db: Path) -> None:
-    book = openpyxl.Workbook()
-    ws = book.active
-    ws.title = "budget"
-    for line in bad_budget_csv().decode().splitlines():
-        ws.append(line.split(","))
-    buf = io.BytesIO()
-    book.save(buf)
+    buf = io.BytesIO(_bad_budget_xlsx())
     out = access.submit_as(LEAD, db, return_type="budget", directorate=ADULTS, quarter=QUARTER,
                            content=buf.getvalue(), file_name="b.xlsx")
     assert out.status == "rejected"
