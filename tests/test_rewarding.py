@@ -254,10 +254,20 @@ def test_wigan_rewarding_keeps_2022_23_on_the_2022_wards(tmp_path: Path, shared_
                         content=late.encode(), file_name="late.csv", user="lead", accept_warnings=True)
     assert out.ok, out.problems
 
-
-def test_the_ward_page_names_a_replaced_ward(tmp_path: Path, shared_reference: Path, monkeypatch):
+def _ward_page(quarter: str, ward: str):  # noqa: ANN202 - an AppTest
+    """The Neighbourhoods page opened from a link with ?quarter=&ward=."""
     from streamlit.testing.v1 import AppTest
 
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py"), default_timeout=90)
+    at.secrets["_test"] = "1"
+    at.query_params["quarter"] = quarter
+    at.query_params["ward"] = ward
+    at.run()
+    return at.switch_page("views/neighbourhoods.py").run()
+
+
+
+def test_the_ward_page_names_a_replaced_ward(tmp_path: Path, shared_reference: Path, monkeypatch):
     w = shared_reference / "wigan"
     db = tmp_path / "wigan.duckdb"
     warehouse.init(db)
@@ -269,12 +279,7 @@ def test_the_ward_page_names_a_replaced_ward(tmp_path: Path, shared_reference: P
     assert load_reference(db, kind="wards", content=_wigan_wd25(shared_reference).encode(),
                           file_name="wigan_wards_wd25.csv", user="admin", first_quarter="2023-24 Q1").ok
     monkeypatch.setenv("LOCALISM_DB", str(db))
-    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py"), default_timeout=90)
-    at.secrets["_test"] = "1"
-    at.query_params["quarter"] = "2022-23 Q4"
-    at.query_params["ward"] = "E05000840"
-    at.run()
-    at.switch_page("views/neighbourhoods.py").run()
+    at = _ward_page("2022-23 Q4", "E05000840")
     assert not at.exception, at.exception
     infos = [re.sub(r"\\(.)", r"\1", i.value) for i in at.info]  # as shown: Markdown escapes undone
     notice = ("Abram (E05000840) was replaced in 2023-24 Q1 by Abram (E05014989). Figures to 2022-23 Q4 are on the "
@@ -289,12 +294,7 @@ def test_the_ward_page_names_a_replaced_ward(tmp_path: Path, shared_reference: P
                                   representation=pd.DataFrame(), cold_spot=False, replaced=[notice])
     assert "<strong>Ward boundaries changed:</strong> Abram (E05000840) was replaced in 2023-24 Q1" in pack
     # In 2023-24 Q1 the picker has the 2025 wards, and a link to the old ward says what became of it.
-    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py"), default_timeout=90)
-    at.secrets["_test"] = "1"
-    at.query_params["quarter"] = "2023-24 Q1"
-    at.query_params["ward"] = "E05000840"
-    at.run()
-    at.switch_page("views/neighbourhoods.py").run()
+    at = _ward_page("2023-24 Q1", "E05000840")
     assert not at.exception, at.exception
     ward_box = next(s for s in at.selectbox if s.label == "Ward")
     assert "Abram (E05014989)" in ward_box.options and not any("E05000" in o for o in ward_box.options)
