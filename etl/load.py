@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from etl import contract as c
 from etl import warehouse
@@ -101,7 +102,8 @@ def _current(con: duckdb.DuckDBPyConnection, return_type: str, directorate: str,
 def _insert_rows(con: duckdb.DuckDBPyConnection, return_type: str, submission_id: int, frame: pd.DataFrame) -> None:
     table = warehouse.ROW_TABLES[return_type]
     columns = list(c.RETURN_COLUMNS[return_type])
-    incoming = frame[columns].reset_index(names="line_no")
+    # as an Arrow table: DuckDB scans Arrow strings without converting them cell by cell
+    incoming = pa.Table.from_pandas(frame[columns].reset_index(names="line_no"), preserve_index=False)
     con.register("incoming_rows", incoming)
     try:
         col_list = ", ".join(columns)  # fixed contract names, never user text

@@ -11,11 +11,15 @@ import datetime as dt
 import io
 import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls, and password-protected .xlsx
@@ -276,18 +280,23 @@ def _long_cell_message(line: int) -> str:
 
 
 def _read_csv_fast(text: str, delimiter: str, encoding: str) -> RawTable | None:
-    """pandas' C parser for big files; None (use the exact path) when line numbers could drift.
+    """A columnar parser for big files; None (use the exact path) when line numbers could drift.
 
-    With blank lines kept as empty rows, row i of the parse is file line header_line + 1 + i,
-    unless a quoted field spans lines (then a cell holds a line break) or line ends are bare CRs.
-    Stray quote marks, which pandas forgives and the exact reader reports, also go the exact way.
+    Row i of the parse is file line header_line + 1 + i, unless a quoted field spans lines (then
+    a cell holds a line break) or line ends are bare CRs. Stray quote marks, which the columnar
+    parsers forgive and the exact reader reports, also go the exact way. pyarrow's reader is
+    tried first (multi-threaded, Arrow strings without a copy); a file it refuses (an empty line,
+    a short row) is tried with pandas' C parser, which keeps both as rows.
     """
     if "\r" in text.replace("\r\n", ""):
         return None
-    lines = text.split("\n")
-    first = next((i for i, line in enumerate(lines) if line.strip(delimiter + " \t\r")), None)
-    if first is None or len(lines) < 1000:
+    n_lines = text.count("\n") + 1
+    first_cell = re.search(f"[^{re.escape(delimiter)} \t\r\n]", text)
+    if first_cell is None or n_lines < 1000:
         return None  # small files: the exact path is fast enough
+    first = text.count("\n", 0, first_cell.start())  # the first line that is not blank
+    start = text.rfind("\n", 0, first_cell.start()) + 1
+    end = text.find("\n", start)
     if '"' in text:
         csv.field_size_limit(MAX_CELL_CHARS)
         try:
@@ -295,6 +304,68 @@ def _read_csv_fast(text: str, delimiter: str, encoding: str) -> RawTable | None:
                 pass
         except csv.Error:
             return None
+    data = text.encode("utf-8")
+    table = _arrow_table(data, delimiter, first, text[start:end if end >= 0 else len(text)])
+    if table is not None:
+        if _longest_cell_bytes(table) > MAX_CELL_CHARS:
+            return None  # the exact path names the line (a cell's characters are at most its bytes)
+        frame = table.to_pandas(types_mapper=_as_pandas_text)
+        frame.columns = range(frame.shape[1])
+    else:
+        frame = _pandas_frame(text, delimiter, first)
+        if frame is None or (_longest_line(data) > MAX_CELL_CHARS and any(
+                (frame[col].str.len() > MAX_CELL_CHARS).any() for col in frame.columns)):
+            return None
+    if frame.shape[1] > MAX_COLUMNS:
+        return None  # the exact path names the line
+    # One row per line from the header on (the text's final line break ends the last line): a
+    # quoted field that spans lines makes fewer rows.
+    if len(frame) != n_lines - first - text.endswith("\n"):
+        return None
+    header = [h.strip() for h in frame.iloc[0].tolist()]
+    rows = frame.iloc[1:]
+    rows.index = pd.Index(range(first + 2, first + 2 + len(rows)), name="line")
+    rows = rows[~blank_in_every(rows, rows.columns)]
+    rows.columns = range(rows.shape[1])
+    return RawTable(header=header, header_line=first + 1, rows=rows, source="csv", encoding=encoding, delimiter=delimiter)
+
+
+def _longest_line(data: bytes) -> int:
+    """The length of the longest line in UTF-8 bytes: no cell has more characters than that."""
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord("\n"))
+    return int(np.diff(ends, prepend=-1, append=len(data)).max()) - 1
+
+
+def _arrow_table(data: bytes, delimiter: str, first: int, header_line: str) -> pa.Table | None:
+    """Every cell as text with pyarrow's CSV reader from line `first` (the header) on; None if it
+    refuses the file."""
+    width = len(next(csv.reader([header_line], delimiter=delimiter)))
+    names = [f"c{i}" for i in range(width)]
+    try:
+        return pa_csv.read_csv(
+            pa.BufferReader(data),
+            read_options=pa_csv.ReadOptions(skip_rows=first, column_names=names, block_size=16 << 20),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=False,
+                                              ignore_empty_lines=False),
+            # every column as text, as many as the header line has
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.large_string()), strings_can_be_null=False,
+                quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+
+
+def _longest_cell_bytes(table: pa.Table) -> int:
+    return max((pc.max(pc.binary_length(column)).as_py() or 0 for column in table.columns), default=0)
+
+
+def _as_pandas_text(arrow_type: pa.DataType) -> pd.StringDtype | None:
+    return pd.StringDtype() if arrow_type in (pa.string(), pa.large_string()) else None
+
+
+def _pandas_frame(text: str, delimiter: str, first: int) -> pd.DataFrame | None:
+    """Every cell as text with pandas' C parser (blank lines kept as empty rows); None if ragged."""
     try:
         frame = pd.read_csv(
             io.StringIO(text), sep=delimiter, dtype="string", keep_default_na=False, na_filter=False,
@@ -302,30 +373,19 @@ def _read_csv_fast(text: str, delimiter: str, encoding: str) -> RawTable | None:
         )
     except (pd.errors.ParserError, ValueError):
         return None  # ragged rows or odd quoting
-    frame = frame.fillna("")
-    if frame.shape[1] > MAX_COLUMNS:
-        return None  # the exact path names the line
-    # One row per line from the header on (the text's final line break ends the last line): a
-    # quoted field that spans lines makes fewer rows.
-    if len(frame) != len(lines) - first - (lines[-1] == ""):
-        return None
-    if max(map(len, lines)) > MAX_CELL_CHARS and any(
-        (frame[col].str.len() > MAX_CELL_CHARS).any() for col in frame.columns
-    ):
-        return None
-    header = [h.strip() for h in frame.iloc[0].tolist()]
-    rows = frame.iloc[1:]
-    rows.index = pd.Index(range(first + 2, first + 2 + len(rows)), name="line")
-    # A row is blank when every cell is: only lines of delimiters, spaces and quotes can be.
-    strip = delimiter + ' \t\r"'
-    maybe = np.fromiter((not line.strip(strip) for line in lines[first + 1:first + 1 + len(rows)]),
-                        dtype=bool, count=len(rows))
-    if maybe.any():
-        cells = rows[maybe]
-        blank = ~cells.apply(lambda s: s.str.strip() != "").any(axis=1)
-        rows = rows.drop(index=cells.index[blank.to_numpy()])
-    rows.columns = range(rows.shape[1])
-    return RawTable(header=header, header_line=first + 1, rows=rows, source="csv", encoding=encoding, delimiter=delimiter)
+    return frame.fillna("")
+
+
+def blank_in_every(rows: pd.DataFrame, columns: Sequence[object]) -> np.ndarray:
+    """Rows blank (nothing but spaces) in every one of `columns`, checked column by column over
+    the rows still blank so far: in a filled-in return the first column settles it."""
+    blank = np.ones(len(rows), dtype=bool)
+    for col in columns:
+        at = np.flatnonzero(blank)
+        if not len(at):
+            break
+        blank[at] = (rows[col].iloc[at].fillna("").str.strip() == "").to_numpy(dtype=bool)
+    return blank
 
 
 def _frame(records: list[list[str]], lines: list[int], width: int) -> pd.DataFrame:

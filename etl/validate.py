@@ -16,7 +16,7 @@ import pandera.pandas as pa
 
 from etl import contract as c
 from etl import normalise as n
-from etl.read import RawTable
+from etl.read import RawTable, blank_in_every
 from etl.schemas import CONTEXT, REFERENCE_MODELS, RETURN_MODELS, Context, columns_of
 
 ANNOTATION_COLUMN = "problems"  # the column the app adds to a rejected file (dashboard.submission.annotate)
@@ -277,7 +277,9 @@ def _without_filler_rows(raw: RawTable, positions: dict[str, int], filler: tuple
     others = [pos for pos in raw.rows.columns if pos not in at.values()]
     if not at or not others or raw.rows.empty:
         return raw
-    candidate = ~(raw.rows[others].fillna("").apply(lambda s: s.str.strip()) != "").any(axis=1)
+    candidate = pd.Series(blank_in_every(raw.rows, others), index=raw.rows.index)
+    if not candidate.any():
+        return raw
     for name, pos in at.items():
         values, reasons = parsers[name](raw.rows[pos])
         candidate &= reasons.isna() & (values == declared.get(name)).fillna(False)

@@ -107,6 +107,45 @@ def test_big_files_read_the_same_as_the_exact_reader(body):
     assert fast.rows.values.tolist() == exact.rows.values.tolist()
 
 
+@pytest.mark.parametrize(
+    ("head", "body", "parser"),
+    [
+        ("h1,h2,h3\n", "".join(f"{i},x,é€\n" for i in range(2000)), "arrow"),
+        ("\n ,\nh1;h2\n", "".join(f"{i};x\n" for i in range(2000)), "arrow"),  # blank lines above the header
+        ("sep=;\nh1;h2\n", "".join(f"{i};x\n" for i in range(2000)), "arrow"),
+        ("h1,h2\n", "".join(f"{i},x\n" + ("\xa0,\n" if i % 500 == 0 else "") for i in range(2000)), "arrow"),
+        ("h1,h2,h3\n", "".join(f"{i},x\n" if i % 700 == 0 else f"{i},x,y\n" for i in range(2000)), "pandas"),
+        ("h1,h2\n", "".join(f"{i},x\n" + ("\n" if i % 100 == 0 else "") for i in range(2000)), "arrow"),
+    ],
+    ids=["unicode", "blank-lines-first", "excel-sep-line", "nbsp-blank-rows", "short-rows", "empty-lines"],
+)
+def test_big_files_take_the_columnar_parser_that_reads_them_like_the_exact_reader(head, body, parser, monkeypatch):
+    import etl.read as r
+
+    used = []
+
+    def spy(name):
+        real = getattr(r, name)
+
+        def parse(*args):
+            parsed = real(*args)
+            if parsed is not None:
+                used.append(name)
+            return parsed
+        return parse
+
+    for name in ("_arrow_table", "_pandas_frame"):
+        monkeypatch.setattr(r, name, spy(name))
+    content = (head + body).encode()
+    fast = read_table(content)
+    monkeypatch.undo()
+    exact = _exact(content)
+    assert used == [{"arrow": "_arrow_table", "pandas": "_pandas_frame"}[parser]]
+    assert (fast.header, fast.header_line) == (exact.header, exact.header_line)
+    assert fast.rows.index.tolist() == exact.rows.index.tolist()
+    assert fast.rows.values.tolist() == exact.rows.values.tolist()
+
+
 def test_a_stray_quote_is_reported_with_its_line_in_big_files_too():
     body = "".join(f"{i},x\n" if i != 1200 else f'{i},"L2"x\n' for i in range(2000))
     with pytest.raises(ReadError) as caught:
@@ -149,3 +188,10 @@ def test_csv_records_keep_blank_lines_with_their_line_numbers():
     records, delimiter = csv_records(b"a;b\n\n1;2\n\"x\ny\";3\n4;5\n")
     assert delimiter == ";"
     assert records == [(1, ["a", "b"]), (2, []), (3, ["1", "2"]), (4, ["x\ny", "3"]), (6, ["4", "5"])]
+
+
+def test_a_cell_too_long_in_a_big_file_is_named_with_its_line():
+    body = "".join(f"{i},x\n" if i != 1500 else f"{i},{'y' * 100_001}\n" for i in range(2000))
+    with pytest.raises(ReadError, match="longer than 100,000 characters") as caught:
+        read_table(("h1,h2\n" + body).encode())
+    assert caught.value.line == 1502
