@@ -166,7 +166,8 @@ def parse_int(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     ok = ok & ~too_big
     values = _to_number(number.where(ok), "int64").astype("Int64")
     too_big = too_big | (values >= MAX_INT).fillna(False)
-    values = values.mask(too_big).where(~neg, -values)
+    values = values.mask(too_big)
+    values = values.where(~neg, -values)  # negated after the mask: a too-large -3e9 has no value
     reasons = _reasons(s.index)
     reasons[~ok & ~blank] = "is not a whole number"
     reasons[too_big] = "is too large"

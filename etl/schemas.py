@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -64,10 +65,16 @@ def col(
 
 
 def _quarter_dates(quarters: pd.Series) -> tuple[pd.Series, pd.Series]:
-    bounds = {q: quarter_bounds(q) for q in pd.unique(quarters.dropna())}
-    start = pd.to_datetime(quarters.map({q: b[0] for q, b in bounds.items()}))
-    end = pd.to_datetime(quarters.map({q: b[1] for q, b in bounds.items()}))
-    return start, end
+    """Each row's quarter's first and last day (NaT where the quarter is blank), worked out once
+    per distinct quarter."""
+    codes, distinct = pd.factorize(quarters)  # a blank quarter is code -1: the NaT at the end
+    bounds = [quarter_bounds(q) for q in distinct]
+
+    def spread(i: int) -> pd.Series:
+        days = np.array([b[i] for b in bounds] + [None], dtype="datetime64[s]")
+        return pd.Series(days[codes], index=quarters.index)
+
+    return spread(0), spread(1)
 
 
 def _either_missing(*series: pd.Series) -> pd.Series:

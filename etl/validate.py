@@ -200,7 +200,8 @@ def _schema_problems(
     model: type[pa.DataFrameModel], frame: pd.DataFrame, raw_text: pd.DataFrame, already: set[tuple[int, str]]
 ) -> list[Problem]:
     try:
-        model.validate(frame, lazy=True)
+        # a shallow copy: pandera coerces into it (copy-on-write) and `frame` stays as it is
+        model.validate(frame.copy(deep=False), lazy=True, inplace=True)
         return []
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
@@ -323,7 +324,7 @@ def validate_table(
         problems.extend(bad)
         cell_errors.update((p.line, name) for p in bad if p.line is not None)
         typed[name] = values
-    frame = pd.DataFrame(typed, index=raw.rows.index)
+    frame = pd.DataFrame(typed, index=raw.rows.index, copy=False)
     token = CONTEXT.set(context)
     try:
         absent = {name for name, _, _ in columns if name not in positions}

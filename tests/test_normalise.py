@@ -131,3 +131,9 @@ def test_repeated_cells_parse_as_each_cell_alone(parse, cells):
     pd.testing.assert_series_equal(values, direct_values, check_names=False)
     pd.testing.assert_series_equal(reasons, direct_reasons, check_names=False)
     assert values.index.equals(column.index)
+
+
+def test_a_too_large_negative_whole_number_is_refused_without_a_value():
+    values, reasons = n.parse_int(pd.Series(["-2200000000", "-12"], dtype="string"))
+    assert values.isna().tolist() == [True, False] and values.iloc[1] == -12
+    assert reasons.tolist()[0] == "is too large" and pd.isna(reasons.iloc[1])
