@@ -55,7 +55,13 @@ def check_return_against(
         raw = read_table(content, file_name, sheet=return_type)
     except ReadError as exc:
         return [Problem(exc.line, None, None, str(exc))]
-    return validate_return(raw, return_type, directorate=directorate, quarter=quarter, ref=ref)
+    try:
+        return validate_return(raw, return_type, directorate=directorate, quarter=quarter, ref=ref)
+    finally:
+        del raw  # the file's text cells: only the typed rows are kept from here on
+        # Arrow's allocator keeps freed blocks for reuse: hand them back, or a big file's text
+        # stays in the process's memory while its rows are stored
+        pa.default_memory_pool().release_unused()
 
 
 @dataclass

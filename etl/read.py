@@ -190,9 +190,13 @@ def csv_records(content: bytes) -> tuple[list[tuple[int, list[str]]], str]:
     return out, delimiter
 
 
+_LINE = re.compile("[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")  # what str.splitlines splits at
+
+
 def _sniff_delimiter(text: str) -> str:
     """Comma or semicolon, whichever splits the first non-blank line more (outside quotes)."""
-    for line in text.splitlines():
+    for found in _LINE.finditer(text):  # line by line, without splitting the whole file
+        line = found.group()
         if line.strip():
             unquoted = "".join(part for i, part in enumerate(line.split('"')) if i % 2 == 0)
             if unquoted.count("\t") > max(unquoted.count(";"), unquoted.count(",")):
@@ -222,7 +226,9 @@ def _read_csv(content: bytes) -> RawTable:
     text, encoding = _decode(content)
     text, declared = _excel_sep_line(text)
     delimiter = declared or _sniff_delimiter(text)
-    fast = _read_csv_fast(text, delimiter, encoding)
+    # the text as UTF-8 for the columnar parser: the file's own bytes when they are just that
+    same = encoding == "utf-8" and not declared and not content.startswith(_UTF8_BOM)
+    fast = _read_csv_fast(text, delimiter, encoding, content if same else None)
     if fast is not None:
         return fast
     csv.field_size_limit(MAX_CELL_CHARS)
@@ -279,7 +285,7 @@ def _long_cell_message(line: int) -> str:
             "on to the end of the file.")
 
 
-def _read_csv_fast(text: str, delimiter: str, encoding: str) -> RawTable | None:
+def _read_csv_fast(text: str, delimiter: str, encoding: str, utf8: bytes | None = None) -> RawTable | None:
     """A columnar parser for big files; None (use the exact path) when line numbers could drift.
 
     Row i of the parse is file line header_line + 1 + i, unless a quoted field spans lines (then
@@ -304,7 +310,7 @@ def _read_csv_fast(text: str, delimiter: str, encoding: str) -> RawTable | None:
                 pass
         except csv.Error:
             return None
-    data = text.encode("utf-8")
+    data = utf8 if utf8 is not None else text.encode("utf-8")
     table = _arrow_table(data, delimiter, first, text[start:end if end >= 0 else len(text)])
     if table is not None:
         if _longest_cell_bytes(table) > MAX_CELL_CHARS:
