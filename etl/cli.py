@@ -146,6 +146,15 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--to", type=Path, required=True, metavar="DIR", help="a new (or empty) folder for the backup")
 
     s = sub.add_parser(
+        "compact",
+        help="merge the warehouse's small data files (queries slow down as they accumulate)",
+        description="Every write adds small data files; writes merge them tier by tier as they go, and this "
+        "merges every table's files into as few as possible, dropping rows of superseded returns from them. "
+        "Readers carry on meanwhile; writers wait. Safe to run at any time, e.g. nightly.",
+    )
+    add_db(s)
+
+    s = sub.add_parser(
         "restore",
         help="restore a backup into a new or empty warehouse (or, with --replace, over one)",
         description="Check a backup against its manifest (every file's size and SHA-256, every table, every "
@@ -429,6 +438,11 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compact(args: argparse.Namespace) -> int:
+    print(warehouse.compact_all(_warehouse(args), progress=_stderr))
+    return 0
+
+
 def cmd_restore(args: argparse.Namespace) -> int:
     from etl.backup import BackupError
 
@@ -496,7 +510,7 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"init": cmd_init, "load-reference": cmd_load_reference, "load": cmd_load, "demo": cmd_demo,
-            "migrate": cmd_migrate, "backup": cmd_backup, "restore": cmd_restore, "add-user": cmd_add_user, "template": cmd_template, **opendata_cli.COMMANDS}
+            "migrate": cmd_migrate, "backup": cmd_backup, "compact": cmd_compact, "restore": cmd_restore, "add-user": cmd_add_user, "template": cmd_template, **opendata_cli.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -88,7 +88,7 @@ import threading
 import time
 import urllib.parse
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -108,6 +108,13 @@ DEFAULT_DB = Path("data") / "localism.duckdb"
 DEFAULT_MEMORY_LIMIT = "2GB"
 _EXTENSION_VERSION = "v1.5.5"
 _PG_LOCK_KEY = 0x4C4F43414C  # "LOCAL": the advisory lock writers of a shared warehouse queue on
+# Compaction (see `compact`). Every write adds a small Parquet file to each table it touches, and
+# DuckLake looks up every current file of a table a query names, so a query's cost grows with
+# the history. After a write, a table's files smaller than a tier's size are merged once there are
+# COMPACT_AT of them: each byte is rewritten about once per tier, and a table keeps a few dozen
+# files whatever its history. `python -m etl compact` merges everything.
+COMPACTION_TIERS = (1 << 20, 16 << 20)  # bytes
+COMPACT_AT = 8
 
 T = TypeVar("T")
 
@@ -857,6 +864,19 @@ class Warehouse:
                 raise WarehouseBusy(f"The warehouse was busy; nothing was stored: {_first_line(exc)}") from exc
             finally:
                 self._version_cache = (0.0, "")
+            # still first in the writers' queue: merge the small files this write tipped over a tier
+            self._compact_quietly(con)
+
+    def _compact_quietly(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Tiered compaction after a committed write; a failure leaves the files as they are (the
+        write is stored either way, and the next write or `etl compact` merges them)."""
+        try:
+            compact(con)
+        except duckdb.Error:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+        finally:
+            self._version_cache = (0.0, "")
 
     def transact(self, fn: Callable[[duckdb.DuckDBPyConnection], T], attempts: int = 5) -> T:
         """Run `fn(con)` in a write transaction, again from the start if the commit was refused."""
@@ -980,6 +1000,71 @@ class Warehouse:
 _OWNERS: dict[int, tuple[Warehouse, bool]] = {}
 # (device, inode) of every file this process has seen to be a SQLite catalog (see _embedded_state).
 _SQLITE_CATALOGS: set[tuple[int, int]] = set()
+
+
+_SMALL_FILES = (  # the alias is a constant; the size is bound
+    f"""
+SELECT t.table_name, count(*) AS files
+FROM __ducklake_metadata_{ALIAS}.ducklake_data_file AS f
+JOIN __ducklake_metadata_{ALIAS}.ducklake_table AS t USING (table_id)
+WHERE f.end_snapshot IS NULL AND t.end_snapshot IS NULL AND f.file_size_bytes < ?
+GROUP BY t.table_name
+ORDER BY t.table_name
+"""  # noqa: S608
+)
+
+
+def data_files(con: duckdb.DuckDBPyConnection, smaller_than: int = 1 << 62) -> dict[str, int]:
+    """How many current data files each table has (those under `smaller_than` bytes)."""
+    return dict(con.execute(_SMALL_FILES, [smaller_than]).fetchall())
+
+
+def compact(
+    con: duckdb.DuckDBPyConnection,
+    tiers: Sequence[int] = COMPACTION_TIERS,
+    at: int = COMPACT_AT,
+) -> list[tuple[str, int, int]]:
+    """Merge small data files, tier by tier: in each table with at least `at` current files under
+    a tier's size, those files become one (or a few). Each merge is its own committed
+    transaction; readers keep their snapshot meanwhile (the old files stay for them until
+    snapshots are expired). Returns (table, files merged, files written) per merge.
+
+    With `tiers=(2**62,)` and `at=2`, every table ends with as few files as DuckLake writes.
+    Files with deleted rows (superseded returns) are rewritten without them in the same pass.
+    """
+    done: list[tuple[str, int, int]] = []
+    for limit in tiers:
+        for table, files in data_files(con, limit).items():
+            if files < at:
+                continue
+            con.execute("BEGIN TRANSACTION")
+            try:
+                rows = con.execute(
+                    f"CALL ducklake_merge_adjacent_files({_literal(ALIAS)}, ?, max_file_size => ?)",
+                    [table, limit],
+                ).fetchall()
+                con.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+                raise
+            done.extend((str(r[1]), int(r[2]), int(r[3])) for r in rows)
+    return done
+
+
+def compact_all(db: WarehouseLike, progress: Callable[[str], None] = lambda _: None) -> str:
+    """`etl compact`: merge every table's data files (as `compact` with one unbounded tier), in
+    the writers' queue; returns a summary line."""
+    wh = open_warehouse(db)
+    with wh._writers_queue(), wh._cursor() as con:
+        before = data_files(con)
+        progress(f"{sum(before.values()):,} data files in {len(before)} tables; merging")
+        con.execute(f"CALL ducklake_rewrite_data_files({_literal(ALIAS)}, delete_threshold => 0.0)")
+        compact(con, tiers=(1 << 62,), at=2)
+        after = data_files(con)
+    wh._version_cache = (0.0, "")
+    return (f"Compacted {wh.label}: {sum(before.values()):,} data files in {len(before)} tables "
+            f"became {sum(after.values()):,}.")
 
 
 def _copy_catalog(catalog: Path) -> Path:
