@@ -293,6 +293,9 @@ def warehouse_summary(db: Path) -> dict[str, Any]:
                             "budget_rollup", "engagement_rollup", "equality_rollup",
                             "partnership_rollup")}
         counts["quarters"] = len(kpis.quarters_with_data(con))
+        files = warehouse.data_files(con)  # after the product's own compaction on every write
+        counts["data_files"] = sum(files.values())
+        counts["most_files_in_a_table"] = max(files.values(), default=0)
     # the catalog file(s) and the data folder beside them (`<db>.data`)
     files = [p for p in db.parent.glob(db.name + "*") if p.is_file()]
     files += [p for p in db.parent.glob(db.name + ".data/**/*") if p.is_file()]
