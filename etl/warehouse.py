@@ -938,9 +938,11 @@ class Warehouse:
                 with self._owned(con, preview=False):
                     yield con
                 con.execute(f"USE {ALIAS}")
-                with self._writers_queue(), _transaction(con):
-                    self.reset(con)
-                    copy_tables(con, stage, ALIAS)
+                with self._writers_queue():
+                    with _transaction(con):
+                        self.reset(con)
+                        copy_tables(con, stage, ALIAS)
+                    self._compact_quietly(con)
             finally:
                 with contextlib.suppress(duckdb.Error):
                     con.execute(f"USE {ALIAS}")
@@ -1014,6 +1016,18 @@ ORDER BY t.table_name
 )
 
 
+_LARGEST_WITH_DELETES = (  # the largest current file of a table that has deleted rows
+    f"""
+SELECT max(f.file_size_bytes)
+FROM __ducklake_metadata_{ALIAS}.ducklake_data_file AS f
+JOIN __ducklake_metadata_{ALIAS}.ducklake_table AS t USING (table_id)
+WHERE f.end_snapshot IS NULL AND t.end_snapshot IS NULL AND t.table_name = ?
+  AND EXISTS (SELECT 1 FROM __ducklake_metadata_{ALIAS}.ducklake_delete_file AS d
+              WHERE d.data_file_id = f.data_file_id AND d.end_snapshot IS NULL)
+"""  # noqa: S608
+)
+
+
 def data_files(con: duckdb.DuckDBPyConnection, smaller_than: int = 1 << 62) -> dict[str, int]:
     """How many current data files each table has (those under `smaller_than` bytes)."""
     return dict(con.execute(_SMALL_FILES, [smaller_than]).fetchall())
@@ -1030,8 +1044,10 @@ def compact(
     snapshots are expired). Returns (table, files merged, files written) per merge.
 
     With `tiers=(2**62,)` and `at=2`, every table ends with as few files as DuckLake writes.
-    Files with deleted rows (superseded returns) are rewritten without them in the same pass.
+    Files with deleted rows (updated submissions, superseded returns' facts) are rewritten
+    without them first, when they are all under the tier's size.
     """
+    _stop_inlining(con)
     done: list[tuple[str, int, int]] = []
     for limit in tiers:
         for table, files in data_files(con, limit).items():
@@ -1039,6 +1055,12 @@ def compact(
                 continue
             con.execute("BEGIN TRANSACTION")
             try:
+                # files with deleted rows (updated submissions, superseded facts) are not merged:
+                # rewrite them without those rows first, where they are all under this tier
+                largest = con.execute(_LARGEST_WITH_DELETES, [table]).fetchone()[0]
+                if largest is not None and largest < limit:
+                    con.execute(f"CALL ducklake_rewrite_data_files({_literal(ALIAS)}, ?, delete_threshold => 0.0)",
+                                [table])
                 rows = con.execute(
                     f"CALL ducklake_merge_adjacent_files({_literal(ALIAS)}, ?, max_file_size => ?)",
                     [table, limit],
@@ -1050,6 +1072,21 @@ def compact(
                 raise
             done.extend((str(r[1]), int(r[2]), int(r[3])) for r in rows)
     return done
+
+
+def _stop_inlining(con: duckdb.DuckDBPyConnection) -> None:
+    """Rows of small inserts go into data files, not the catalog: DuckLake inlines inserts of a
+    few rows into catalog tables by default, and a query then reads every inlined row through the
+    catalog (at 3,600 returns the council's figures took 0.36 s instead of 0.11 s). Set once per
+    warehouse (the option is kept in its catalog), moving rows inlined before into files."""
+    limit = con.execute(
+        f"SELECT value FROM __ducklake_metadata_{ALIAS}.ducklake_metadata "  # noqa: S608 - constant alias
+        "WHERE key = 'data_inlining_row_limit' AND scope IS NULL"
+    ).fetchall()
+    if limit == [("0",)]:
+        return
+    con.execute(f"CALL ducklake_set_option({_literal(ALIAS)}, 'data_inlining_row_limit', 0)")
+    con.execute(f"CALL ducklake_flush_inlined_data({_literal(ALIAS)})")
 
 
 def compact_all(db: WarehouseLike, progress: Callable[[str], None] = lambda _: None) -> str:
