@@ -75,7 +75,7 @@ def _directorates(cur: Any) -> list[str]:
 
 # The functions a page may read through `_call`: each takes a cursor first, then hashable args.
 _READS: tuple[Callable[..., Any], ...] = (
-    kpis.quarters_with_data, kpis.kpi_values, kpis.kpi_table, kpis.kpi_trend, kpis.rag_status,
+    kpis.quarters_with_data, kpis.kpi_values, kpis.kpi_table, kpis.kpi_tables, kpis.kpi_trend, kpis.rag_status,
     kpis.pillar_scorecard, kpis.directorate_league, kpis.cold_spots, kpis.equality_breakdown,
     kpis.deprivation_split, kpis.budget_by_mechanism, kpis.engagement_by_method_stage,
     kpis.partnerships_by_type, kpis.partnerships_by_arrangement, kpis.kpi_completeness,
@@ -314,5 +314,4 @@ def kpi_meta() -> list[KpiMeta]:
 
 def league_history(quarters: tuple[str, ...]) -> pd.DataFrame:
     """kpi_table(by=directorate) for several quarters, stacked (for the league's small trends)."""
-    frames = [kpi_table(q, "directorate") for q in quarters]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return _call(kpis.kpi_tables, tuple(quarters), "directorate") if quarters else pd.DataFrame()

@@ -255,7 +255,23 @@ def kpi_table(con: duckdb.DuckDBPyConnection, quarter: str, by: str) -> pd.DataF
     """The `kpis table` output: key column (none for council), quarter, KPIs; one row per group."""
     _check_by(by)
     quarter = parse_quarter(quarter)
-    frame = kpi_frame(con, Scope((quarter,)), by)
+    return _table(kpi_frame(con, Scope((quarter,)), by), by, quarter)
+
+
+def kpi_tables(con: duckdb.DuckDBPyConnection, quarters: Sequence[str], by: str) -> pd.DataFrame:
+    """`kpi_table` for each of several quarters, stacked in the order given, computed together
+    (one query per KPI family for all of them, each quarter its own window)."""
+    _check_by(by)
+    quarters = list(dict.fromkeys(parse_quarter(q) for q in quarters))
+    if not quarters:
+        raise ValueError("kpi_tables needs at least one quarter.")
+    frame = kpi_frame(con, Scope(tuple(quarters)), by, [(q,) for q in quarters])
+    tables = [_table(frame[frame["window_id"] == i].drop(columns="window_id"), by, q)
+              for i, q in enumerate(quarters)]
+    return pd.concat(tables, ignore_index=True)
+
+
+def _table(frame: pd.DataFrame, by: str, quarter: str) -> pd.DataFrame:
     key = KEY_COLUMNS[by]
     frame = frame.sort_values("grp", key=lambda s: s.map(str), kind="stable")
     table = pd.DataFrame({key: frame["grp"].to_numpy()}) if key else pd.DataFrame(index=range(1))
@@ -654,11 +670,14 @@ def directorate_league(con: duckdb.DuckDBPyConnection, quarter: str) -> pd.DataF
     expected = expected_returns(con, (quarter,))
     targets = run_sql(con, "targets_by_directorate.sql", quarters=[quarter],
                       directorates=[str(d) for d in table["directorate"]])  # fmt: skip
+    no_targets = targets.iloc[0:0].drop(columns="directorate")
+    expected_of = {d: rows for d, rows in expected.groupby("directorate", sort=False)}
+    targets_of = {d: rows.drop(columns="directorate") for d, rows in targets.groupby("directorate", sort=False)}
     for i, row in enumerate(table.to_dict("records")):
         d = row["directorate"]
-        mine = expected[expected["directorate"] == d]
+        mine = expected_of.get(d, expected.iloc[0:0])
         found = completeness_of(mine, (quarter,))
-        own = targets[targets["directorate"] == d].drop(columns="directorate")
+        own = targets_of.get(d, no_targets)
         rag_rows = _rag_frame({k: _clean(row[k]) for k in KPI_NAMES}, own, found)
         for k, v in zip(rag_rows["kpi"], rag_rows["value"], strict=True):
             if pd.isna(v):

@@ -265,6 +265,13 @@ def test_table_rejects_unknown_breakdown(con):
         kpis.kpi_table(con, Q, "parish")
 
 
+@pytest.mark.parametrize("by", ["council", "directorate", "ward"])
+def test_kpi_tables_of_several_quarters_are_each_quarters_kpi_table(con, by):
+    together = kpis.kpi_tables(con, [Q1, Q], by)
+    apart = pd.concat([kpis.kpi_table(con, Q1, by), kpis.kpi_table(con, Q, by)], ignore_index=True)
+    pd.testing.assert_frame_equal(together, apart)
+
+
 def test_quarters_with_data(con):
     assert kpis.quarters_with_data(con) == [Q1, Q]
 
