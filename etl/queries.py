@@ -189,7 +189,7 @@ def audit_log(con: Con, limit: int = 5000) -> pd.DataFrame:
     return warehouse.query_df(con, """
         SELECT logged_at AS "when", user_name AS "who", action, detail
         FROM audit_log
-        ORDER BY logged_at DESC
+        ORDER BY logged_at DESC, rowid DESC  -- entries of the same instant: the later one first
         LIMIT $limit
     """, {"limit": int(limit)})
 

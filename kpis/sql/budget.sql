@@ -24,6 +24,10 @@ scoped AS (  -- budget facts in scope, once per window, tagged with their group
     LEFT JOIN scope_wards AS w ON w.ward_code = b.ward_code AND w.quarter = b.quarter
     WHERE (len($directorates) = 0 OR list_contains($directorates, b.directorate))
       AND (w.ward_code IS NOT NULL OR NOT settings.geographic)  -- a council or directorate figure takes every row, whichever ward it names
+      -- implied by the ward join; said here too so that rows of other wards drop at the scan,
+      -- before the windows of a trend multiply them
+      AND (len($wards) = 0 OR list_contains($wards, b.ward_code))
+      AND (len($neighbourhoods) = 0 OR b.ward_code IN (SELECT ward_code FROM scope_wards))
 ),
 totals AS (  -- exact decimal sums, one conversion to DOUBLE at the end
     SELECT

@@ -45,6 +45,10 @@ scoped AS (  -- engagement facts in scope, once per window, tagged with their gr
     LEFT JOIN scope_wards AS w ON w.ward_code = e.ward_code AND w.quarter = e.quarter
     WHERE (len($directorates) = 0 OR list_contains($directorates, e.directorate))
       AND (w.ward_code IS NOT NULL OR NOT settings.geographic)  -- a council or directorate figure takes every row, whichever ward it names
+      -- implied by the ward join; said here too so that rows of other wards drop at the scan,
+      -- before the windows of a trend multiply them
+      AND (len($wards) = 0 OR list_contains($wards, e.ward_code))
+      AND (len($neighbourhoods) = 0 OR e.ward_code IN (SELECT ward_code FROM scope_wards))
 ),
 totals AS (
     SELECT

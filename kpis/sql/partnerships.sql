@@ -28,6 +28,10 @@ scoped AS (  -- register rows in scope (partnership_facts), once per window, tag
     LEFT JOIN scope_wards AS w ON w.ward_code = p.ward_code AND w.quarter = p.quarter
     WHERE (len($directorates) = 0 OR list_contains($directorates, p.directorate))
       AND (w.ward_code IS NOT NULL OR NOT settings.geographic)  -- a council or directorate figure takes every row, whichever ward it names
+      -- implied by the ward join; said here too so that rows of other wards drop at the scan,
+      -- before the windows of a trend multiply them
+      AND (len($wards) = 0 OR list_contains($wards, p.ward_code))
+      AND (len($neighbourhoods) = 0 OR p.ward_code IN (SELECT ward_code FROM scope_wards))
 ),
 window_size AS (
     SELECT window_id, count(*) AS quarters FROM windows GROUP BY window_id
