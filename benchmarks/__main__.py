@@ -378,8 +378,16 @@ def main() -> None:
     parser.add_argument("--out", default="BENCHMARKS.md")
     parser.add_argument("--notes", default="benchmarks/NOTES.md",
                         help="a Markdown file appended to the report (what was tried)")
+    parser.add_argument("--report", action="store_true",
+                        help="write the report from data/bench/last-run.json (and --notes) without measuring")
     args = parser.parse_args()
     os.chdir(ROOT)  # the child processes run `python -m ...` from the project root
+    if args.report:
+        last = json.loads((national.BENCH_DIR / "last-run.json").read_text(encoding="utf-8"))
+        args.scale = last.get("scale", args.scale)
+        write_report(args, last["info"], last["summary"], last["kpi"], last["load_s"], last["ingest"],
+                     last["writes"])
+        return
     info = machine()
     print("machine: " + "; ".join(f"{k} {v}" for k, v in info.items()), flush=True)
     db = args.db or national.ensure(args.scale, args.rebuild)
@@ -411,8 +419,13 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     # the figures as measured, so a report can be written again without measuring again
     (national.BENCH_DIR / "last-run.json").write_text(json.dumps(
-        {"info": info, "summary": summary, "kpi": kpi, "load_s": load_s, "ingest": ingest_rows,
-         "writes": writes}, indent=1, default=float), encoding="utf-8")
+        {"scale": args.scale, "info": info, "summary": summary, "kpi": kpi, "load_s": load_s,
+         "ingest": ingest_rows, "writes": writes}, indent=1, default=float), encoding="utf-8")
+    write_report(args, info, summary, kpi, load_s, ingest_rows, writes)
+
+
+def write_report(args, info, summary, kpi, load_s, ingest_rows, writes) -> None:
+    """BENCHMARKS.md from one run's figures and the notes; other benchmarks' sections are kept."""
     notes_path = ROOT / args.notes
     notes = [notes_path.read_text(encoding="utf-8")] if notes_path.exists() else []
     text = markdown(info, summary, args.scale, kpi, load_s, ingest_rows, writes, notes)
