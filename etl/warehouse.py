@@ -1004,31 +1004,22 @@ _OWNERS: dict[int, tuple[Warehouse, bool]] = {}
 _SQLITE_CATALOGS: set[tuple[int, int]] = set()
 
 
-_SMALL_FILES = (  # the alias is a constant; the size is bound
-    f"""
-SELECT t.table_name, count(*) AS files
+# Every table's current data files, from DuckLake's catalog tables (the alias is a constant).
+_CURRENT_FILES = f"""
 FROM __ducklake_metadata_{ALIAS}.ducklake_data_file AS f
 JOIN __ducklake_metadata_{ALIAS}.ducklake_table AS t USING (table_id)
-WHERE f.end_snapshot IS NULL AND t.end_snapshot IS NULL AND f.file_size_bytes < ?
-GROUP BY t.table_name
-ORDER BY t.table_name
-"""  # noqa: S608
-)
-
-
+WHERE f.end_snapshot IS NULL AND t.end_snapshot IS NULL"""
+_SMALL_FILES = (f"SELECT t.table_name, count(*) AS files {_CURRENT_FILES}"  # noqa: S608
+                " AND f.file_size_bytes < ? GROUP BY t.table_name ORDER BY t.table_name")
 _LARGEST_WITH_DELETES = (  # the largest current file of a table that has deleted rows
-    f"""
-SELECT max(f.file_size_bytes)
-FROM __ducklake_metadata_{ALIAS}.ducklake_data_file AS f
-JOIN __ducklake_metadata_{ALIAS}.ducklake_table AS t USING (table_id)
-WHERE f.end_snapshot IS NULL AND t.end_snapshot IS NULL AND t.table_name = ?
-  AND EXISTS (SELECT 1 FROM __ducklake_metadata_{ALIAS}.ducklake_delete_file AS d
-              WHERE d.data_file_id = f.data_file_id AND d.end_snapshot IS NULL)
-"""  # noqa: S608
+    f"SELECT max(f.file_size_bytes) {_CURRENT_FILES} AND t.table_name = ?"  # noqa: S608
+    f" AND EXISTS (SELECT 1 FROM __ducklake_metadata_{ALIAS}.ducklake_delete_file AS d"
+    "  WHERE d.data_file_id = f.data_file_id AND d.end_snapshot IS NULL)"
 )
+ANY_SIZE = 1 << 62  # a size limit no file reaches
 
 
-def data_files(con: duckdb.DuckDBPyConnection, smaller_than: int = 1 << 62) -> dict[str, int]:
+def data_files(con: duckdb.DuckDBPyConnection, smaller_than: int = ANY_SIZE) -> dict[str, int]:
     """How many current data files each table has (those under `smaller_than` bytes)."""
     return dict(con.execute(_SMALL_FILES, [smaller_than]).fetchall())
 
@@ -1043,7 +1034,7 @@ def compact(
     transaction; readers keep their snapshot meanwhile (the old files stay for them until
     snapshots are expired). Returns (table, files merged, files written) per merge.
 
-    With `tiers=(2**62,)` and `at=2`, every table ends with as few files as DuckLake writes.
+    With `tiers=(ANY_SIZE,)` and `at=2`, every table ends with as few files as DuckLake writes.
     Files with deleted rows (updated submissions, superseded returns' facts) are rewritten
     without them first, when they are all under the tier's size.
     """
@@ -1053,8 +1044,7 @@ def compact(
         for table, files in data_files(con, limit).items():
             if files < at:
                 continue
-            con.execute("BEGIN TRANSACTION")
-            try:
+            with _transaction(con):
                 # files with deleted rows (updated submissions, superseded facts) are not merged:
                 # rewrite them without those rows first, where they are all under this tier
                 largest = con.execute(_LARGEST_WITH_DELETES, [table]).fetchone()[0]
@@ -1065,11 +1055,6 @@ def compact(
                     f"CALL ducklake_merge_adjacent_files({_literal(ALIAS)}, ?, max_file_size => ?)",
                     [table, limit],
                 ).fetchall()
-                con.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(duckdb.Error):
-                    con.execute("ROLLBACK")
-                raise
             done.extend((str(r[1]), int(r[2]), int(r[3])) for r in rows)
     return done
 
@@ -1097,7 +1082,7 @@ def compact_all(db: WarehouseLike, progress: Callable[[str], None] = lambda _: N
         before = data_files(con)
         progress(f"{sum(before.values()):,} data files in {len(before)} tables; merging")
         con.execute(f"CALL ducklake_rewrite_data_files({_literal(ALIAS)}, delete_threshold => 0.0)")
-        compact(con, tiers=(1 << 62,), at=2)
+        compact(con, tiers=(ANY_SIZE,), at=2)
         after = data_files(con)
     wh._version_cache = (0.0, "")
     return (f"Compacted {wh.label}: {sum(before.values()):,} data files in {len(before)} tables "

@@ -85,7 +85,7 @@ def test_writes_keep_every_table_to_a_few_files_and_the_figures_unchanged(place,
 
 
 def test_etl_compact_merges_every_table_and_changes_no_figure(council, capsys, monkeypatch):
-    monkeypatch.setattr(warehouse, "compact", lambda con, **kw: [])  # writes leave their files
+    monkeypatch.setattr(warehouse, "compact", lambda con: [])  # writes leave their files
     _send_many(council, 5)
     before = _figures(council)
     with warehouse.read_only(council) as con:
