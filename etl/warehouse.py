@@ -715,12 +715,21 @@ class Warehouse:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor on the latest committed snapshot, with the warehouse as default catalog.
+        """A cursor on one snapshot, the newest commit of any process when the block starts, with
+        the warehouse as default catalog.
 
-        Each statement is its own transaction, so it reads the newest commit of any process.
+        The block is one read-only transaction: every query in it sees the same commit (a page's
+        four KPI families cannot straddle a write), and the catalog is opened once for the block
+        instead of once per statement (about 4 ms a statement on the embedded catalog). Keep a
+        block short: it sees no commit made after it began.
         """
         with self._cursor() as cur, self._owned(cur, preview=True):
-            yield cur
+            cur.execute("BEGIN TRANSACTION READ ONLY")
+            try:
+                yield cur
+            finally:
+                with contextlib.suppress(duckdb.Error):  # nothing to keep; a failed query aborted it
+                    cur.execute("ROLLBACK")
 
     cursor = read  # the app's name for it
 

@@ -128,17 +128,28 @@ def _quarter_span(quarters: Sequence[str]) -> str:
     return ", ".join(ordered)
 
 
-def _summarise(expected: pd.DataFrame, return_type: str, quarters: Sequence[str]) -> Completeness:
-    part = expected[(expected["return_type"] == return_type)
-                    & expected["quarter"].isin(quarters)]  # fmt: skip
-    gone = part[~part["received"]]
+Expected = list[tuple[str, str, str, bool]]
+"""`expected_returns` rows as plain tuples: (return_type, quarter, directorate, received)."""
+
+
+def _records(expected: pd.DataFrame) -> Expected:
+    """The rows of an `expected_returns` frame as plain tuples (a league or trend summarises them
+    dozens of times: plain Python, not a frame operation each time)."""
+    return list(zip(expected["return_type"].tolist(), expected["quarter"].astype(str).tolist(),
+                    expected["directorate"].tolist(), expected["received"].astype(bool).tolist(),
+                    strict=True))  # fmt: skip
+
+
+def _summarise(expected: Expected, return_type: str, quarters: Sequence[str]) -> Completeness:
+    wanted = set(quarters)
+    part = [(q, d, got) for t, q, d, got in expected if t == return_type and q in wanted]
     return Completeness(
         return_type=return_type,
         quarters=tuple(quarters),
         expected=len(part),
-        received=int(part["received"].sum()),
-        missing=tuple(zip(gone["quarter"], gone["directorate"], strict=True)),
-        directorates=tuple(dict.fromkeys(part["directorate"])),
+        received=sum(got for _, _, got in part),
+        missing=tuple((q, d) for q, d, got in part if not got),
+        directorates=tuple(dict.fromkeys(d for _, d, _ in part)),
     )
 
 
@@ -153,6 +164,20 @@ def kpi_completeness(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, 
 
 def completeness_of(expected: pd.DataFrame, quarters: Sequence[str]) -> dict[str, Completeness]:
     """`kpi_completeness` from `expected_returns` rows already read (those of the scope only)."""
+    return _per_kpi(_records(expected), quarters)
+
+
+def completeness_by_directorate(
+    expected: pd.DataFrame, quarters: Sequence[str]
+) -> dict[str, dict[str, Completeness]]:
+    """`completeness_of` for each directorate of `expected_returns` rows (first-seen order)."""
+    rows: dict[str, Expected] = {}
+    for row in _records(expected):
+        rows.setdefault(row[2], []).append(row)
+    return {d: _per_kpi(mine, quarters) for d, mine in rows.items()}
+
+
+def _per_kpi(expected: Expected, quarters: Sequence[str]) -> dict[str, Completeness]:
     by_type = {t: _summarise(expected, t, quarters) for t in RETURN_TYPES}
     return {k.name: by_type[k.return_type] for k in m.KPIS}
 
@@ -195,15 +220,11 @@ def completeness_table(con: duckdb.DuckDBPyConnection, quarter: str, by: str) ->
     expected = expected_returns(con, (quarter,))
     key = KEY_COLUMNS[by]
     if by == "directorate":
-        groups = sorted(expected["directorate"].unique(), key=str)
-        parts = [
-            _as_frame({k.name: _summarise(expected[expected["directorate"] == g],
-                                          k.return_type, (quarter,)) for k in m.KPIS})
-            .assign(**{key: g}) for g in groups
-        ]  # fmt: skip
+        found = completeness_by_directorate(expected, (quarter,))
+        parts = [_as_frame(found[g]).assign(**{key: g}) for g in sorted(found, key=str)]
         frame = pd.concat(parts, ignore_index=True) if parts else _as_frame({}).assign(**{key: []})
     else:
-        whole = _as_frame({k.name: _summarise(expected, k.return_type, (quarter,)) for k in m.KPIS})
+        whole = _as_frame(completeness_of(expected, (quarter,)))
         if key is None:
             return whole
         column = "neighbourhood" if by == "neighbourhood" else "ward_code"
@@ -224,7 +245,7 @@ def trend_completeness(
     completeness, plus why a change is not comparable where it is not)."""
     quarters = [parse_quarter(q) for q in quarters]
     wanted = sorted({*quarters, *(shift_quarter(q, -1) for q in quarters)})
-    expected = expected_returns(con, wanted, scope.directorates)
+    expected = _records(expected_returns(con, wanted, scope.directorates))
     cache: dict[tuple[str, str], Completeness] = {}
 
     def get(q: str, t: str) -> Completeness:

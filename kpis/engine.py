@@ -579,6 +579,16 @@ def _rag_frame(
     """One row per KPI with its status. With `completeness` (kpis.completeness.Completeness per
     KPI), adds `complete` and `completeness` (words), and a KPI none of whose expected returns
     is in has no value and the status 'Not received' (a missing return is not a zero)."""
+    frame = pd.DataFrame(_rag_rows(values, targets, completeness))
+    for col in ("value", "target"):
+        frame[col] = frame[col].astype("float64")
+    return frame
+
+
+def _rag_rows(
+    values: dict[str, Any], targets: pd.DataFrame, completeness: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """`_rag_frame`'s rows as plain dicts (the league decides 30 directorates' statuses)."""
     by_kpi = {r.kpi: r for r in targets.itertuples(index=False)}
     rows = []
     for k in m.KPIS:
@@ -607,10 +617,7 @@ def _rag_frame(
             row["complete"] = c.complete if c is not None else True
             row["completeness"] = c.words if c is not None else ""
         rows.append(row)
-    frame = pd.DataFrame(rows)
-    for col in ("value", "target"):
-        frame[col] = frame[col].astype("float64")
-    return frame
+    return rows
 
 
 def rag_status(
@@ -660,34 +667,36 @@ def directorate_league(con: duckdb.DuckDBPyConnection, quarter: str) -> pd.DataF
     the league's completeness column. A KPI whose return the directorate has not sent is blank
     (counts are nullable Int64) and 'Not received': it is neither good nor bad.
     """
-    from kpis.completeness import completeness_of, expected_returns  # it imports this module
+    from kpis.completeness import completeness_by_directorate, completeness_of, expected_returns
 
     quarter = parse_quarter(quarter)
     table = kpi_table(con, quarter, "directorate")
-    for k in COUNT_KPIS:  # a count of a return not received is blank, not 0
-        table[k] = table[k].astype("Int64")
-    counts, returns = [], []
     expected = expected_returns(con, (quarter,))
     targets = run_sql(con, "targets_by_directorate.sql", quarters=[quarter],
                       directorates=[str(d) for d in table["directorate"]])  # fmt: skip
     no_targets = targets.iloc[0:0].drop(columns="directorate")
-    expected_of = {d: rows for d, rows in expected.groupby("directorate", sort=False)}
+    no_returns = completeness_of(expected.iloc[0:0], (quarter,))
+    found_of = completeness_by_directorate(expected, (quarter,))
     targets_of = {d: rows.drop(columns="directorate") for d, rows in targets.groupby("directorate", sort=False)}
+    columns: dict[str, list[Any]] = {k: table[k].tolist() for k in KPI_NAMES}
+    counts, returns = [], []
     for i, row in enumerate(table.to_dict("records")):
         d = row["directorate"]
-        mine = expected_of.get(d, expected.iloc[0:0])
-        found = completeness_of(mine, (quarter,))
-        own = targets_of.get(d, no_targets)
-        rag_rows = _rag_frame({k: _clean(row[k]) for k in KPI_NAMES}, own, found)
-        for k, v in zip(rag_rows["kpi"], rag_rows["value"], strict=True):
-            if pd.isna(v):
-                table.loc[i, k] = pd.NA if k in COUNT_KPIS else float("nan")
-        statuses = rag_rows["status"]
-        counts.append({s: int((statuses == s).sum()) for s in ("green", "amber", "red", "grey")})
-        gone = [RETURN_TITLES[t] for t in mine.loc[~mine["received"], "return_type"]]
-        returns.append({"returns_received": int(mine["received"].sum()),
-                        "returns_expected": len(mine),
-                        "returns_missing": "; ".join(gone)})  # fmt: skip
+        found = found_of.get(d, no_returns)
+        rag_rows = _rag_rows({k: _clean(row[k]) for k in KPI_NAMES}, targets_of.get(d, no_targets), found)
+        for r in rag_rows:
+            if r["value"] is None:  # not received, or undefined: blank, never 0
+                columns[r["kpi"]][i] = None
+        statuses = [r["status"] for r in rag_rows]
+        counts.append({s: statuses.count(s) for s in ("green", "amber", "red", "grey")})
+        by_type = {c.return_type: c for c in found.values()}
+        returns.append({"returns_received": sum(c.received for c in by_type.values()),
+                        "returns_expected": sum(c.expected for c in by_type.values()),
+                        "returns_missing": "; ".join(RETURN_TITLES[t] for t in RETURN_TYPES
+                                                     if t in by_type and not by_type[t].complete)})  # fmt: skip
+    for k in KPI_NAMES:  # a count of a return not received is blank (nullable Int64), not 0
+        table[k] = pd.array(columns[k], dtype="Int64") if k in COUNT_KPIS else pd.Series(
+            columns[k], dtype="float64").to_numpy()
     league = pd.concat(
         [table, pd.DataFrame(counts, columns=["green", "amber", "red", "grey"])], axis=1
     )

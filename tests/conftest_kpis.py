@@ -94,10 +94,22 @@ class Warehouse:
         if self._write_ctx is not None:
             ctx, self._write_ctx = self._write_ctx, None
             ctx.__exit__(None, None, None)
+            if self._read_ctx is not None:  # a read is one snapshot: read the new commit afresh
+                read, self._read_ctx = self._read_ctx, None
+                read.__exit__(None, None, None)
         if self._read_ctx is None:
             self._read_ctx = self._wh.read()
             self._reader = self._read_ctx.__enter__()
         return self._reader
+
+    @property
+    def writer(self) -> duckdb.DuckDBPyConnection:
+        """The pending write (opened if none is): for a test's own writes; `con` commits it."""
+        return self._w()
+
+    def execute(self, sql: str, params: list[Any] | None = None) -> None:
+        """A statement of the test's own (a deadline, an edit of reference rows) in the pending write."""
+        self._w().execute(sql, params or [])
 
     def _w(self) -> duckdb.DuckDBPyConnection:
         if self._wh is None:

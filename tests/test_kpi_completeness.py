@@ -125,14 +125,15 @@ def test_default_deadline_is_one_rule():
     assert default_deadline("2025-26 Q4") == dt.date(2026, 5, 12)  # 31 Mar + 42 days
 
 
-def test_reporting_quarter_from_today_and_deadlines(con):
+def test_reporting_quarter_from_today_and_deadlines():
+    wh = build_example()
     # 20 Oct 2025: Q2 ended 30 Sep, Q1's default deadline (11 Aug) has passed -> Q2.
-    assert reporting_quarter(con, dt.date(2025, 10, 20)) == Q
+    assert reporting_quarter(wh.con, dt.date(2025, 10, 20)) == Q
     # 20 Jul 2025: Q1 ended; 2024-25 Q4's default deadline (12 May) passed -> Q1 ...
-    assert reporting_quarter(con, dt.date(2025, 7, 20)) == Q1
+    assert reporting_quarter(wh.con, dt.date(2025, 7, 20)) == Q1
     # ... unless an administrator gave 2024-25 Q4 until 31 July.
-    con.execute("INSERT INTO deadlines VALUES ('2024-25 Q4', DATE '2025-07-31')")
-    assert reporting_quarter(con, dt.date(2025, 7, 20)) == "2024-25 Q4"
+    wh.execute("INSERT INTO deadlines VALUES ('2024-25 Q4', DATE '2025-07-31')")
+    assert reporting_quarter(wh.con, dt.date(2025, 7, 20)) == "2024-25 Q4"
 
 
 def test_reporting_status_names_overdue_returns_and_the_age_of_the_figures(con):

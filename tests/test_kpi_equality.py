@@ -283,7 +283,7 @@ def test_the_wards_file_reads_a_blank_pop_count_as_not_known():
     blank_age = ",".join([""] * 4 + ["10"] * (len(POPULATION_COLUMNS) - 4))
     text = f"{header}\n{W1},Abbey,North,100,{blank_age}\n{W2},Bridge,North,100,{known}\n"
     wh = Warehouse()
-    out = store_reference(wh.con, kind="wards", content=text.encode(), file_name="w.csv", user="admin")
+    out = store_reference(wh.writer, kind="wards", content=text.encode(), file_name="w.csv", user="admin")
     assert out.ok, (out.message, out.problems)
     rows = wh.con.execute("SELECT ward_code, pop_age_16_24, pop_female FROM wards ORDER BY 1").fetchall()
     assert rows == [(W1, None, 10), (W2, 10, 10)]
