@@ -107,10 +107,6 @@ class Warehouse:
         """The pending write (opened if none is): for a test's own writes; `con` commits it."""
         return self._w()
 
-    def execute(self, sql: str, params: list[Any] | None = None) -> None:
-        """A statement of the test's own (a deadline, an edit of reference rows) in the pending write."""
-        self._w().execute(sql, params or [])
-
     def _w(self) -> duckdb.DuckDBPyConnection:
         if self._wh is None:
             return self._con

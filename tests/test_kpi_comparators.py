@@ -79,7 +79,7 @@ def test_deprivation_bands_are_like_for_like(con):
     frame = kpis.deprivation_split(con, Scope((Q,)))
     assert frame.empty  # no IMD deciles in this example
     wh = build_example()
-    wh.execute("UPDATE ward_reference SET imd_decile = CASE WHEN ward_code = ? THEN 1 ELSE 6 END", [W1])
+    wh.writer.execute("UPDATE ward_reference SET imd_decile = CASE WHEN ward_code = ? THEN 1 ELSE 6 END", [W1])
     split = kpis.deprivation_split(wh.con, Scope((Q,)))
     assert split["participants"].tolist() == [30, 30]  # Abbey 30; Bridge 20 + Castle 10
     assert int(split["participants"].sum()) == 60  # = the all-wards participants

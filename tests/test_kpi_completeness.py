@@ -132,7 +132,7 @@ def test_reporting_quarter_from_today_and_deadlines():
     # 20 Jul 2025: Q1 ended; 2024-25 Q4's default deadline (12 May) passed -> Q1 ...
     assert reporting_quarter(wh.con, dt.date(2025, 7, 20)) == Q1
     # ... unless an administrator gave 2024-25 Q4 until 31 July.
-    wh.execute("INSERT INTO deadlines VALUES ('2024-25 Q4', DATE '2025-07-31')")
+    wh.writer.execute("INSERT INTO deadlines VALUES ('2024-25 Q4', DATE '2025-07-31')")
     assert reporting_quarter(wh.con, dt.date(2025, 7, 20)) == "2024-25 Q4"
 
 
