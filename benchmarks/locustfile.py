@@ -1,7 +1,7 @@
 """Locust against a running app: each user is one session rendering the overview, a directorate
 and a ward, over the app's websocket (benchmarks/streamlit_client.py), for a soak run.
 
-    locust -f benchmarks/locustfile.py --headless --users 20 --spawn-rate 5 --run-time 5m \\
+    locust -f benchmarks/locustfile.py --headless --users 20 --spawn-rate 5 --run-time 5m --stop-timeout 60 \\
         --host http://127.0.0.1:8501 --only-summary
 
 The pages are the demo council's (benchmarks/load_sessions.py, DEMO_PAGES); a run that does not

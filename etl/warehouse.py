@@ -547,6 +547,9 @@ class Warehouse:
         Every connection gets the memory limit, a spill folder under the data folder and no
         progress bar (it would print into machine-readable output).
         """
+        return self._connect(self._catalog_uri(), read_only=read_only)
+
+    def _connect(self, catalog_uri: str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(":memory:", config={
             "autoload_known_extensions": False,
             "autoinstall_known_extensions": False,
@@ -560,7 +563,7 @@ class Warehouse:
             options = f"DATA_PATH {_literal(str(self.lake_path) + os.sep)}"
             if read_only:
                 options += ", READ_ONLY"
-            con.execute(f"ATTACH {_literal(self._catalog_uri())} AS {ALIAS} ({options})")
+            con.execute(f"ATTACH {_literal(catalog_uri)} AS {ALIAS} ({options})")
             con.execute(f"USE {ALIAS}")
         except duckdb.Error as exc:
             con.close()
@@ -663,29 +666,55 @@ class Warehouse:
                     with self._cursor() as cur:
                         _check_schema(cur, self.label)
                     return False
-                self.catalog_path.parent.mkdir(parents=True, exist_ok=True)
-                # WAL: readers in other processes keep reading while a writer commits.
-                # (Python's SQLite, on a file nothing in this process has open yet; never after.)
-                lite = sqlite3.connect(self.catalog_path)
-                try:
-                    lite.execute("PRAGMA journal_mode=WAL")
-                finally:
-                    lite.close()
+                self._create_embedded()
                 self._embedded_state()  # known from now on, so never opened again in this process
+                self._version_cache = (0.0, "")
+                return True
             self.data_path.mkdir(parents=True, exist_ok=True)
             with self._cursor(check=False) as cur:
-                if self.shared:
-                    has_meta = cur.execute(
-                        "SELECT count(*) FROM information_schema.tables WHERE table_catalog = ? "
-                        "AND table_name = 'meta'", [ALIAS]).fetchone()[0]
-                    if has_meta:
-                        _check_schema(cur, self.label)
-                        return False
+                has_meta = cur.execute(
+                    "SELECT count(*) FROM information_schema.tables WHERE table_catalog = ? "
+                    "AND table_name = 'meta'", [ALIAS]).fetchone()[0]
+                if has_meta:
+                    _check_schema(cur, self.label)
+                    return False
                 cur.execute("BEGIN TRANSACTION")
                 create_schema(cur)
                 cur.execute("COMMIT")
         self._version_cache = (0.0, "")
         return True
+
+    def _create_embedded(self) -> None:
+        """Build an embedded catalog with its tables under a private name, then rename it into
+        place: an `init` (or a demo build) killed part way leaves nothing at the warehouse's path.
+        Runs in the writers' queue, so any private name left here is a killed init's."""
+        assert self.catalog_path is not None
+        folder = self.catalog_path.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        self.data_path.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob(f".{self.catalog_path.name}.init-*"):
+            stale.unlink(missing_ok=True)
+        building = folder / f".{self.catalog_path.name}.init-{os.getpid()}"
+        # WAL: readers in other processes keep reading while a writer commits.
+        # (Python's SQLite, on a file nothing in this process has open yet; never after.)
+        lite = sqlite3.connect(building)
+        try:
+            lite.execute("PRAGMA journal_mode=WAL")
+        finally:
+            lite.close()
+        con = self._connect("ducklake:sqlite:" + str(building))
+        try:
+            con.execute("BEGIN TRANSACTION")
+            create_schema(con)
+            con.execute("COMMIT")
+        finally:
+            con.close()  # the last connection: SQLite folds its write-ahead log into the file
+        for suffix in ("-wal", "-shm"):  # where a log is left, it moves with the file, ahead of it
+            part = building.with_name(building.name + suffix)
+            if part.exists():
+                os.replace(part, self.catalog_path.with_name(self.catalog_path.name + suffix))
+        os.replace(building, self.catalog_path)
+        _fsync_dir(folder)
 
     # -- the process's one DuckDB instance for this warehouse: a cursor per read, write, preview
 

@@ -75,11 +75,12 @@ def test_twenty_sessions_render_while_a_cli_load_lands_exactly_once(demo_db: Pat
 
 def test_the_locustfile_renders_every_page_without_a_failure(demo_db: Path):
     """`benchmarks/locustfile.py` (for soak runs against a deployment) works: a short run, bounded
-    by locust's own --run-time, renders every page with no failure."""
+    by locust's own --run-time, renders every page with no failure. Each user finishes the round of
+    pages it has begun (--stop-timeout), however slow the machine."""
     with running_app(demo_db, env={"LOCALISM_DEMO": "1"}, timeout=120) as url:
         done = subprocess.run(
             [str(Path(sys.executable).with_name("locust")), "-f", "benchmarks/locustfile.py", "--headless",
-             "--users", "3", "--spawn-rate", "3", "--run-time", "15s", "--host", url, "--json", "--skip-log"],
+             "--users", "3", "--spawn-rate", "3", "--run-time", "15s", "--stop-timeout", "120", "--host", url, "--json", "--skip-log"],
             cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     stats = {s["name"]: s for s in json.loads(done.stdout)}
