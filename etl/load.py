@@ -12,6 +12,7 @@ is still the same, so writers wait only for each other's writes, never for parsi
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -105,12 +106,23 @@ def _current(con: duckdb.DuckDBPyConnection, return_type: str, directorate: str,
     return (int(row[0]), str(row[1])) if row else None
 
 
+def _arrow_batches(frame: pd.DataFrame, size: int = 131_072) -> pa.RecordBatchReader:
+    """The rows, with their line numbers, as Arrow batches made as DuckDB reads them: Arrow
+    strings are scanned without a cell-by-cell conversion, and a big return is never in memory
+    twice (as pandas and as a whole Arrow table)."""
+    def part(start: int, schema: pa.Schema | None = None) -> pa.Table:
+        rows = frame.iloc[start:start + size].reset_index(names="line_no")
+        return pa.Table.from_pandas(rows, schema=schema, preserve_index=False)
+
+    first = part(0)
+    rest = (batch for start in range(size, len(frame), size) for batch in part(start, first.schema).to_batches())
+    return pa.RecordBatchReader.from_batches(first.schema, itertools.chain(first.to_batches(), rest))
+
+
 def _insert_rows(con: duckdb.DuckDBPyConnection, return_type: str, submission_id: int, frame: pd.DataFrame) -> None:
     table = warehouse.ROW_TABLES[return_type]
     columns = list(c.RETURN_COLUMNS[return_type])
-    # as an Arrow table: DuckDB scans Arrow strings without converting them cell by cell
-    incoming = pa.Table.from_pandas(frame[columns].reset_index(names="line_no"), preserve_index=False)
-    con.register("incoming_rows", incoming)
+    con.register("incoming_rows", _arrow_batches(frame[columns]))
     try:
         col_list = ", ".join(columns)  # fixed contract names, never user text
         con.execute(

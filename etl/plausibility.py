@@ -43,8 +43,10 @@ def participation_warnings(
 ) -> list[str]:
     """More participants than residents, per ward and for the whole return (pure)."""
     out: list[str] = []
-    rows = frame.dropna(subset=["participants_total"])
-    by_ward = rows[rows["ward_code"].notna()].groupby("ward_code")["participants_total"].sum()
+    taking_part = frame["participants_total"]  # the two columns only: a big return is not copied whole
+    counted = taking_part.notna()
+    in_ward = counted & frame["ward_code"].notna()
+    by_ward = taking_part[in_ward].groupby(frame["ward_code"][in_ward]).sum()
     for code, people in by_ward.items():
         name, residents = populations.get(str(code), (str(code), 0))
         if residents and people * 1000 / residents > PER_1000_LIMIT:
@@ -53,7 +55,7 @@ def participation_warnings(
                 f"({people * 1000 / residents:,.1f} per 1,000 residents, above {PER_1000_LIMIT:,}). "
                 "Check participants_total: is a figure repeated or a total entered on every row?"
             )
-    total = int(rows["participants_total"].sum())
+    total = int(taking_part[counted].sum())
     if council_population and total > council_population:
         out.append(
             f"{total:,} participants in all, more than the council's {council_population:,} residents "

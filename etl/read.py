@@ -331,7 +331,9 @@ def _read_csv_fast(text: str, delimiter: str, encoding: str, utf8: bytes | None 
     header = [h.strip() for h in frame.iloc[0].tolist()]
     rows = frame.iloc[1:]
     rows.index = pd.Index(range(first + 2, first + 2 + len(rows)), name="line")
-    rows = rows[~blank_in_every(rows, rows.columns)]
+    blank = blank_in_every(rows, rows.columns)
+    if blank.any():  # a copy of every cell: only where there is a blank line to leave out
+        rows = rows[~blank]
     rows.columns = range(rows.shape[1])
     return RawTable(header=header, header_line=first + 1, rows=rows, source="csv", encoding=encoding, delimiter=delimiter)
 

@@ -11,6 +11,7 @@ import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -142,6 +143,28 @@ def _parsers(ref: Reference) -> dict[str, Parser]:
         "kpi": lambda s: n.parse_enum(s, c.KPI_NAMES),
         "financial_year": lambda s: (s.str.strip().replace("", pd.NA).str.replace("/", "-", regex=False), pd.Series(pd.NA, index=s.index, dtype="string")),
     }
+
+
+def _parse_column(parse: Parser, text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """A column's values and reasons, and its text kept compact for the messages.
+
+    Every parser reads each cell on its own, so a column that holds few distinct spellings (a
+    million counts or wards hold a few hundred) is parsed once per spelling and spread back by
+    position; its text is kept as those spellings and one small code per cell (a categorical),
+    not a million strings. A column that is mostly distinct is parsed and kept as it is.
+    """
+    if not (text.dtype == object or isinstance(text.dtype, pd.StringDtype)):
+        return *parse(text), text
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    if 2 * len(uniques) > len(text):
+        return *parse(text), text
+    cells = pd.Series(list(uniques) + [pd.NA], dtype=text.dtype)  # one blank (NA) slot last
+    values, reasons = parse(cells)
+    take = np.where(codes < 0, len(uniques), codes)
+    kept = pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=text.dtype)),
+                     index=text.index, name=text.name)
+    return (pd.Series(values.array.take(take), index=text.index, name=values.name),
+            pd.Series(reasons.array.take(take), index=text.index, name=reasons.name), kept)
 
 
 def _blank_is_zero(parsed: tuple[pd.Series, pd.Series]) -> tuple[pd.Series, pd.Series]:
@@ -299,7 +322,9 @@ def validate_table(
     """Validate a raw table against a model; every problem in the file, at once.
 
     A row with nothing but `filler` columns filled in (the directorate and quarter a template
-    writes on its empty rows) says nothing and is skipped like a blank row.
+    writes on its empty rows) says nothing and is skipped like a blank row. Each column of
+    `raw.rows` is replaced, once read, by the same text kept compact (`_parse_column`): a big
+    file's text and its typed rows are never in memory whole at the same time.
     """
     columns = columns_of(model)
     expected = [name for name, _, _ in columns]
@@ -310,6 +335,7 @@ def validate_table(
     if filler:
         raw = _without_filler_rows(raw, positions, filler, parsers, context)
     problems.extend(_unnamed_cells(raw))
+    separators = _other_separator_lines(raw)
     raw_text = pd.DataFrame(index=raw.rows.index)
     typed: dict[str, pd.Series] = {}
     cell_errors: set[tuple[int, str]] = set()
@@ -318,9 +344,12 @@ def validate_table(
             text = raw.rows[positions[name]]
         else:
             text = pd.Series(pd.NA, index=raw.rows.index, dtype="string")
-        raw_text[name] = text
-        values, reasons = parsers[meta["kind"]](text)
-        bad = _cell_problems(name, text, reasons)
+        values, reasons, kept = _parse_column(parsers[meta["kind"]], text)
+        if name in positions:  # the file's text of this column, from here on only as kept
+            raw.rows[positions[name]] = kept
+        del text
+        raw_text[name] = kept
+        bad = _cell_problems(name, kept, reasons)
         problems.extend(bad)
         cell_errors.update((p.line, name) for p in bad if p.line is not None)
         typed[name] = values
@@ -331,7 +360,6 @@ def validate_table(
         problems.extend(p for p in _schema_problems(model, frame, raw_text, cell_errors) if p.column not in absent)
     finally:
         CONTEXT.reset(token)
-    separators = _other_separator_lines(raw)
     if separators:  # one clear reason for such a row instead of a complaint about each of its cells
         lines = {p.line for p in separators}
         problems = [p for p in problems if p.line not in lines] + separators

@@ -358,10 +358,20 @@ def next_id(con: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
     return int(row[0])
 
 
+def _table_count(con: duckdb.DuckDBPyConnection) -> int:
+    """How many tables the warehouse's catalog holds (none: its creation never committed)."""
+    return int(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_catalog = ?",
+                           [ALIAS]).fetchone()[0])
+
+
 def _check_schema(con: duckdb.DuckDBPyConnection, label: str = "THIS_WAREHOUSE") -> None:
     try:
         row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     except duckdb.Error as exc:
+        if not _table_count(con):
+            raise WarehouseError(
+                f"The warehouse at {label} was never finished: its creation was cut off. Run "
+                f"python -m etl init --db {label} (or build the demo again) to finish it.") from exc
         raise WarehouseError("That is not a localism warehouse (no meta table).") from exc
     if row and row[0] in OLDER_LAKE_SCHEMAS:
         raise WarehouseError(
@@ -547,9 +557,6 @@ class Warehouse:
         Every connection gets the memory limit, a spill folder under the data folder and no
         progress bar (it would print into machine-readable output).
         """
-        return self._connect(self._catalog_uri(), read_only=read_only)
-
-    def _connect(self, catalog_uri: str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(":memory:", config={
             "autoload_known_extensions": False,
             "autoinstall_known_extensions": False,
@@ -563,7 +570,7 @@ class Warehouse:
             options = f"DATA_PATH {_literal(str(self.lake_path) + os.sep)}"
             if read_only:
                 options += ", READ_ONLY"
-            con.execute(f"ATTACH {_literal(catalog_uri)} AS {ALIAS} ({options})")
+            con.execute(f"ATTACH {_literal(self._catalog_uri())} AS {ALIAS} ({options})")
             con.execute(f"USE {ALIAS}")
         except duckdb.Error as exc:
             con.close()
@@ -657,25 +664,29 @@ class Warehouse:
             return False
 
     def init(self) -> bool:
-        """Create an empty warehouse; return False if one is already here (left as it is)."""
+        """Create an empty warehouse; return False if one is already here (left as it is).
+
+        An embedded catalog whose creation was cut off (a killed `init` or demo build: the
+        catalog file made, its tables never committed) is finished here; until then it reads as
+        unfinished, never as a warehouse."""
         with self._writers_queue():
             if not self.shared:
                 state = self._embedded_state()
-                if state != "missing":
+                if state == "missing":
+                    self.catalog_path.parent.mkdir(parents=True, exist_ok=True)
+                    # WAL: readers in other processes keep reading while a writer commits.
+                    # (Python's SQLite, on a file nothing in this process has open yet; never after.)
+                    lite = sqlite3.connect(self.catalog_path)
+                    try:
+                        lite.execute("PRAGMA journal_mode=WAL")
+                    finally:
+                        lite.close()
+                    self._embedded_state()  # known from now on, so never opened again in this process
+                else:
                     self._require()
-                    with self._cursor() as cur:
-                        _check_schema(cur, self.label)
-                    return False
-                self._create_embedded()
-                self._embedded_state()  # known from now on, so never opened again in this process
-                self._version_cache = (0.0, "")
-                return True
             self.data_path.mkdir(parents=True, exist_ok=True)
             with self._cursor(check=False) as cur:
-                has_meta = cur.execute(
-                    "SELECT count(*) FROM information_schema.tables WHERE table_catalog = ? "
-                    "AND table_name = 'meta'", [ALIAS]).fetchone()[0]
-                if has_meta:
+                if _table_count(cur):
                     _check_schema(cur, self.label)
                     return False
                 cur.execute("BEGIN TRANSACTION")
@@ -683,38 +694,6 @@ class Warehouse:
                 cur.execute("COMMIT")
         self._version_cache = (0.0, "")
         return True
-
-    def _create_embedded(self) -> None:
-        """Build an embedded catalog with its tables under a private name, then rename it into
-        place: an `init` (or a demo build) killed part way leaves nothing at the warehouse's path.
-        Runs in the writers' queue, so any private name left here is a killed init's."""
-        assert self.catalog_path is not None
-        folder = self.catalog_path.parent
-        folder.mkdir(parents=True, exist_ok=True)
-        self.data_path.mkdir(parents=True, exist_ok=True)
-        for stale in folder.glob(f".{self.catalog_path.name}.init-*"):
-            stale.unlink(missing_ok=True)
-        building = folder / f".{self.catalog_path.name}.init-{os.getpid()}"
-        # WAL: readers in other processes keep reading while a writer commits.
-        # (Python's SQLite, on a file nothing in this process has open yet; never after.)
-        lite = sqlite3.connect(building)
-        try:
-            lite.execute("PRAGMA journal_mode=WAL")
-        finally:
-            lite.close()
-        con = self._connect("ducklake:sqlite:" + str(building))
-        try:
-            con.execute("BEGIN TRANSACTION")
-            create_schema(con)
-            con.execute("COMMIT")
-        finally:
-            con.close()  # the last connection: SQLite folds its write-ahead log into the file
-        for suffix in ("-wal", "-shm"):  # where a log is left, it moves with the file, ahead of it
-            part = building.with_name(building.name + suffix)
-            if part.exists():
-                os.replace(part, self.catalog_path.with_name(self.catalog_path.name + suffix))
-        os.replace(building, self.catalog_path)
-        _fsync_dir(folder)
 
     # -- the process's one DuckDB instance for this warehouse: a cursor per read, write, preview
 

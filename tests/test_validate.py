@@ -258,6 +258,25 @@ def test_non_ascii_digits_in_counts_are_not_read_as_zero():
     assert (2, "age_16_24", "is not a whole number") in problems(r)
 
 
+def test_a_big_file_keeps_its_text_compact_and_its_messages_as_written():
+    """Columns of few spellings are read once per spelling and kept as a categorical of the text:
+    the values, the rows and the messages (which quote the cell as written) are those of the file."""
+    rows = [eng(f"A{i}", ward=("Ashby", "E05000002", " dunmore ")[i % 3], total=str(10 + i % 7)) for i in range(3000)]
+    rows[1500] = eng("A1500", total="-4", demo="0,0,0,0,0,0,0,0,0,0,0,0,0")  # file line 1502
+    rows[2000] = eng("A2000", total='" 1,000.0 "', ward="Nowhere")  # file line 2002
+    raw = read_table(engagement(*rows).encode())
+    r = validate_return(raw, "engagement", directorate="Adults and Health", quarter=Q, ref=REF)
+    assert [(p.line, p.column, p.value, p.reason) for p in r.problems] == [
+        (1502, "participants_total", "-4", "must be 0 or more"),
+        (2002, "ward_code", "Nowhere", "is not a known ward (closest: Dunmore)"),
+    ]
+    assert r.frame.loc[2002, "participants_total"] == 1000 and r.frame.loc[4, "ward_code"] == "E05000003"
+    assert r.frame["participants_total"].sum() == sum(10 + i % 7 for i in range(3000) if i not in (1500, 2000)) + 1000 - 4
+    ward = raw.rows[4]  # the ward column, as its text
+    assert isinstance(ward.dtype, pd.CategoricalDtype) and ward[4] == " dunmore " and ward.notna().all()
+    assert not isinstance(raw.rows[2].dtype, pd.CategoricalDtype)  # activity ids: all distinct, kept as they are
+
+
 def test_a_negative_total_is_one_problem_not_a_cascade():
     r = check("engagement", engagement(eng(total="-3", demo=",,,,,,,,,,,,")))
     assert problems(r) == {(2, "participants_total", "must be 0 or more")}

@@ -134,6 +134,33 @@ def test_a_plain_duckdb_file_is_not_a_warehouse_and_an_old_one_points_to_migrate
         warehouse.Warehouse(old).query_df("SELECT 1")
 
 
+def test_a_catalog_whose_creation_was_cut_off_reads_as_unfinished_and_init_finishes_it(tmp_path):
+    """A killed `init` can leave the catalog file with DuckLake's own tables but none of the
+    warehouse's: it is never read as a warehouse (empty or half-filled), and `etl init` finishes it."""
+    db = tmp_path / "cut.duckdb"
+    cut_off = textwrap.dedent(f"""
+        import sqlite3
+        from etl import warehouse
+        wh = warehouse.open_warehouse({str(db)!r})
+        lite = sqlite3.connect({str(db)!r})
+        lite.execute("PRAGMA journal_mode=WAL")
+        lite.close()
+        wh.data_path.mkdir(parents=True)
+        wh.connect().close()  # DuckLake's catalog tables made; the process ends before the schema commits
+    """)
+    assert subprocess.run([PYTHON, "-c", cut_off], cwd=ROOT, capture_output=True, timeout=120).returncode == 0
+    table = [PYTHON, "-m", "kpis", "table", "--db", str(db), "--quarter", "2025-26 Q2", "--by", "council"]
+    done = subprocess.run(table, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert f"The warehouse at {db} was never finished" in done.stderr and "python -m etl init" in done.stderr
+    done = subprocess.run([PYTHON, "-m", "etl", "init", "--db", str(db)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "Created an empty warehouse" in done.stdout, done.stdout + done.stderr
+    with warehouse.read_only(db) as con:
+        assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == warehouse.SCHEMA_VERSION
+        assert con.execute("SELECT count(*) FROM submissions").fetchone()[0] == 0
+    warehouse.forget(db)
+
+
 def test_a_shared_warehouse_needs_a_data_folder(monkeypatch):
     monkeypatch.delenv("LOCALISM_DATA_PATH", raising=False)
     with pytest.raises(warehouse.WarehouseError, match="LOCALISM_DATA_PATH"):
