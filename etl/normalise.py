@@ -103,27 +103,35 @@ def _to_number(text: pd.Series, kind: str) -> pd.Series:
 ColumnParser = Callable[[pd.Series], tuple[pd.Series, pd.Series]]
 
 
-def _once_per_distinct(parse: ColumnParser) -> ColumnParser:
-    """Run a column parser on the column's distinct cells only and spread its answers by position.
+def parse_by_distinct(parse: ColumnParser, s: pd.Series) -> tuple[pd.Series, pd.Series, np.ndarray, object] | None:
+    """Run a column parser on the column's distinct cells only and spread its answers by position:
+    (values, reasons, each cell's position among the distinct cells (-1: blank), the distinct
+    cells); None for a column that is not text or mostly distinct (parse it as it is).
 
     Every cell's value and reason depend on that cell alone, and a million counts or dates hold
     a few hundred distinct spellings: parsing them once each and one array take replaces a dozen
-    string passes over the whole column. A column that is mostly distinct is parsed as it is.
+    string passes over the whole column.
     """
+    if not (s.dtype == object or isinstance(s.dtype, pd.StringDtype)):
+        return None
+    positions, uniques = pd.factorize(s, use_na_sentinel=True)
+    if 2 * len(uniques) > len(s):
+        return None
+    # the distinct cells, then one blank (NA) slot for the cells factorize leaves out
+    cells = pd.Series(list(uniques) + [pd.NA], dtype=s.dtype)
+    values, reasons = parse(cells)
+    take = np.where(positions < 0, len(uniques), positions)
+    return (pd.Series(values.array.take(take), index=s.index, name=values.name),
+            pd.Series(reasons.array.take(take), index=s.index, name=reasons.name), positions, uniques)
+
+
+def _once_per_distinct(parse: ColumnParser) -> ColumnParser:
+    """A column parser that reads each distinct cell once (`parse_by_distinct`)."""
 
     @functools.wraps(parse)
     def run(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-        if not (s.dtype == object or isinstance(s.dtype, pd.StringDtype)):
-            return parse(s)
-        positions, uniques = pd.factorize(s, use_na_sentinel=True)
-        if 2 * len(uniques) > len(s):
-            return parse(s)
-        # the distinct cells, then one blank (NA) slot for the cells factorize leaves out
-        cells = pd.Series(list(uniques) + [pd.NA], dtype=s.dtype)
-        values, reasons = parse(cells)
-        take = np.where(positions < 0, len(uniques), positions)
-        return (pd.Series(values.array.take(take), index=s.index, name=values.name),
-                pd.Series(reasons.array.take(take), index=s.index, name=reasons.name))
+        spread = parse_by_distinct(parse, s)
+        return parse(s) if spread is None else spread[:2]
 
     return run
 

@@ -11,7 +11,6 @@ import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -148,23 +147,17 @@ def _parsers(ref: Reference) -> dict[str, Parser]:
 def _parse_column(parse: Parser, text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """A column's values and reasons, and its text kept compact for the messages.
 
-    Every parser reads each cell on its own, so a column that holds few distinct spellings (a
-    million counts or wards hold a few hundred) is parsed once per spelling and spread back by
-    position; its text is kept as those spellings and one small code per cell (a categorical),
-    not a million strings. A column that is mostly distinct is parsed and kept as it is.
+    Every parser reads each cell on its own, so a column of few distinct spellings (a million
+    counts or wards hold a few hundred) is parsed once per spelling (`parse_by_distinct`) and its
+    text kept as those spellings and one small code per cell (a categorical), not a million
+    strings. A column that is mostly distinct is parsed and kept as it is.
     """
-    if not (text.dtype == object or isinstance(text.dtype, pd.StringDtype)):
+    spread = n.parse_by_distinct(parse, text)
+    if spread is None:
         return *parse(text), text
-    codes, uniques = pd.factorize(text, use_na_sentinel=True)
-    if 2 * len(uniques) > len(text):
-        return *parse(text), text
-    cells = pd.Series(list(uniques) + [pd.NA], dtype=text.dtype)  # one blank (NA) slot last
-    values, reasons = parse(cells)
-    take = np.where(codes < 0, len(uniques), codes)
-    kept = pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=text.dtype)),
-                     index=text.index, name=text.name)
-    return (pd.Series(values.array.take(take), index=text.index, name=values.name),
-            pd.Series(reasons.array.take(take), index=text.index, name=reasons.name), kept)
+    values, reasons, codes, uniques = spread
+    kept = pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=text.dtype))
+    return values, reasons, pd.Series(kept, index=text.index, name=text.name)
 
 
 def _blank_is_zero(parsed: tuple[pd.Series, pd.Series]) -> tuple[pd.Series, pd.Series]:
