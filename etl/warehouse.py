@@ -689,9 +689,7 @@ class Warehouse:
                 if _table_count(cur):
                     _check_schema(cur, self.label)
                     return False
-                # Never inline rows in the catalog: a later flush of inlined rows into files can
-                # hide them from a reader's older snapshot (see _stop_inlining).
-                cur.execute(f"CALL ducklake_set_option({_literal(ALIAS)}, 'data_inlining_row_limit', 0)")
+                _stop_inlining(cur)  # from the start, as compaction does for a warehouse made before
                 cur.execute("BEGIN TRANSACTION")
                 create_schema(cur)
                 cur.execute("COMMIT")
