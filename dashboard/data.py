@@ -1,7 +1,7 @@
 """Cached reads for the pages: one cached call into `kpis` and `etl.queries`.
 
 Every read goes through `_call(function, *args)`, cached by (warehouse path, `reader.version`,
-function name, arguments), so a load from another process (which swaps in a new file) changes
+function name, arguments), so a load from any process (a new snapshot of the warehouse) changes
 the key and the next interaction shows the new figures, without a restart. The public functions
 below only name the read and its arguments; pages never see a connection.
 """
@@ -91,7 +91,7 @@ assert len(READS) == len(_READS), "two reads share a name"
 
 @st.cache_data(ttl=TTL, max_entries=ROWS, show_spinner=False)
 def _cached(db: str, version: str, name: str, args: tuple[Any, ...]) -> Any:
-    with _reader(db).cursor() as cur:
+    with _reader(db).cursor(version) as cur:  # that snapshot (or a newer one), never an older one
         return READS[name](cur, *args)
 
 

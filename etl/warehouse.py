@@ -73,6 +73,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import datetime as dt
 import fcntl
 import glob
@@ -115,6 +116,11 @@ _PG_LOCK_KEY = 0x4C4F43414C  # "LOCAL": the advisory lock writers of a shared wa
 # files whatever its history. `python -m etl compact` merges everything.
 COMPACTION_TIERS = (1 << 20, 16 << 20)  # bytes
 COMPACT_AT = 8
+# Pinned snapshots for the app's reads (see `Warehouse.read_pinned`): a table of up to MIRROR_ROWS
+# rows is copied into memory once per snapshot; bigger tables and these are read from the lake.
+MIRROR_ROWS = 500_000
+NEVER_MIRRORED = frozenset({"budget_rows", "engagement_rows", "partnerships_rows", "files", "audit_log",
+                            "ward_boundaries"})
 
 T = TypeVar("T")
 
@@ -486,6 +492,9 @@ class Warehouse:
         self._tmp_seq = itertools.count()
         self._frozen_lock = threading.Lock()
         self._frozen_catalog: Path | None = None  # a read-only folder's catalog, copied (see _readable_catalog)
+        self.mirror_rows = MIRROR_ROWS  # tables up to this size are copied into a pinned snapshot
+        self._pinned_lock = threading.Lock()  # guards _pinned (built under it: one build at a time)
+        self._pinned: list[_Pinned] = []  # the newest last; older ones are detached once unused
 
     def __repr__(self) -> str:
         return f"Warehouse({self.label!r})"
@@ -741,6 +750,101 @@ class Warehouse:
                     cur.execute("ROLLBACK")
 
     cursor = read  # the app's name for it
+
+    @contextlib.contextmanager
+    def read_pinned(self, version: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Like `read()`, for the app's cached reads: a read-only cursor on snapshot `version` (a
+        `version` token; default the newest), or on a newer one already pinned.
+
+        The first read of a snapshot pins it: every table of up to `mirror_rows` rows (the
+        roll-ups, the reference, the submissions log, targets; at demo scale the facts too) is
+        copied into an in-memory catalog as of that snapshot, and every other table is a view of
+        the lake `AT (VERSION => snapshot)`, with the warehouse's own views on top. A query then
+        reads its small tables without asking the catalog for their files and footers (a council
+        or directorate figure reads nothing else), and every query on the cursor sees that one
+        snapshot, whichever commits land meanwhile. A page's cache key and the figures cached
+        under it can no longer come from two snapshots either: the figures are of the key's
+        snapshot or a newer one, never an older one.
+
+        A snapshot that cannot be pinned (an older warehouse, a catalog mid-upgrade) is read as
+        `read()` reads it.
+        """
+        snapshot = int(version) if version is not None and version.isdigit() else None
+        if snapshot is None:
+            current = self.version
+            snapshot = int(current) if current.isdigit() else None
+        pinned = self._pin(snapshot) if snapshot is not None else None
+        if pinned is None:
+            with self.read() as cur:
+                yield cur
+            return
+        try:
+            with self._cursor() as cur, self._owned(cur, preview=True):
+                cur.execute(f"USE {pinned.name}")
+                cur.execute("BEGIN TRANSACTION READ ONLY")
+                try:
+                    yield cur
+                finally:
+                    with contextlib.suppress(duckdb.Error):
+                        cur.execute("ROLLBACK")
+        finally:
+            self._unpin(pinned)
+
+    def _pin(self, snapshot: int) -> _Pinned | None:
+        """The newest pinned snapshot if it is `snapshot` or newer, else a new one; counted as in use."""
+        with self._pinned_lock:
+            newest = self._pinned[-1] if self._pinned else None
+            if newest is None or newest.snapshot < snapshot:
+                built = self._build_pinned(snapshot)
+                if built is None:
+                    return None
+                self._pinned.append(built)
+                newest = built
+            newest.users += 1
+            return newest
+
+    def _unpin(self, pinned: _Pinned) -> None:
+        with self._pinned_lock:
+            pinned.users -= 1
+            self._detach_unused()
+
+    def _detach_unused(self) -> None:
+        """Under _pinned_lock: detach every pinned snapshot but the newest that no cursor uses."""
+        for old in [p for p in self._pinned[:-1] if p.users == 0]:
+            try:
+                with self._cursor() as cur:
+                    cur.execute(f"DETACH {old.name}")
+            except duckdb.Error:
+                continue  # still referenced by a closing query: the next release tries again
+            self._pinned.remove(old)
+
+    def _build_pinned(self, snapshot: int) -> _Pinned | None:
+        """An in-memory catalog holding the warehouse as of `snapshot` (see `read_pinned`)."""
+        name = f"pinned_{snapshot}_{next(self._tmp_seq)}"
+        at = f"AT (VERSION => {int(snapshot)})"
+        try:
+            with self._cursor() as cur:
+                cur.execute(f"ATTACH ':memory:' AS {name}")
+                try:
+                    cur.execute("BEGIN TRANSACTION")
+                    for table in table_names(cur):
+                        source = f"{ALIAS}.main.{table} {at}"  # names from the catalog, a number
+                        small = table not in NEVER_MIRRORED and cur.execute(
+                            f"SELECT count(*) <= ? FROM {source}", [self.mirror_rows]).fetchone()[0]  # noqa: S608
+                        kind = "TABLE" if small else "VIEW"
+                        cur.execute(f"CREATE {kind} {name}.main.{table} AS SELECT * FROM {source}")  # noqa: S608
+                    cur.execute(f"USE {name}")
+                    cur.execute(VIEWS_DDL)
+                    cur.execute("COMMIT")
+                except BaseException:
+                    with contextlib.suppress(duckdb.Error):
+                        cur.execute("ROLLBACK")
+                    cur.execute("USE " + ALIAS)
+                    cur.execute(f"DETACH {name}")
+                    raise
+        except duckdb.Error:
+            return None
+        return _Pinned(name, snapshot)
 
     def query_df(self, sql: str, params: dict[str, Any] | list[Any] | None = None) -> pd.DataFrame:
         """Run one parameterised read query and return a DataFrame (retried if the catalog is busy)."""
@@ -1012,9 +1116,19 @@ class Warehouse:
 
     def close(self) -> None:
         """Close this process's connections (a running query keeps its cursor until it ends)."""
-        with self._lock:
+        with self._lock, self._pinned_lock:
             self._root = None  # dropped, not closed: a query on another thread may still use it
             self._lock_con = None
+            self._pinned = []  # attached to the dropped root: gone with it
+
+
+@dataclasses.dataclass
+class _Pinned:
+    """One pinned snapshot: the in-memory catalog `name`, as of DuckLake snapshot `snapshot`."""
+
+    name: str
+    snapshot: int
+    users: int = 0  # cursors reading it now
 
 
 _OWNERS: dict[int, tuple[Warehouse, bool]] = {}
@@ -1577,8 +1691,9 @@ class Reader:
     def version(self) -> str:
         return self.warehouse.version
 
-    def cursor(self) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]:
-        return self.warehouse.read()
+    def cursor(self, version: str | None = None) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """A cursor on snapshot `version` (the newest by default), pinned: see `Warehouse.read_pinned`."""
+        return self.warehouse.read_pinned(version)
 
     def query_df(self, sql: str, params: dict[str, Any] | list[Any] | None = None) -> pd.DataFrame:
         return self.warehouse.query_df(sql, params)

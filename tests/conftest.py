@@ -225,12 +225,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 def kpi_backend(request: pytest.FixtureRequest, tmp_path: Path):
     """Makes conftest_kpis.Warehouse() build on this backend for the test."""
+    from etl import warehouse
     from tests import conftest_kpis
 
     folder = tmp_path / "kpi"
     folder.mkdir()
     counter = itertools.count(1)
     conftest_kpis.NEW_PLACE = lambda: new_place(request.param, folder, f"k{next(counter)}")
+    # Read as the app reads: a pinned snapshot, its tables copied in memory (embedded, as at demo
+    # scale) or read from the lake at that snapshot (shared, as the facts at national scale).
+    conftest_kpis.PINNED_ROWS = warehouse.MIRROR_ROWS if request.param == "embedded" else 0
     yield request.param
+    conftest_kpis.PINNED_ROWS = None
     conftest_kpis.NEW_PLACE = None
     conftest_kpis.KEEP_ALIVE.clear()

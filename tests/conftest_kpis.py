@@ -60,6 +60,9 @@ NEW_PLACE: Callable[[], Any] | None = None
 # Warehouses built on a backend stay referenced until the fixture ends: a test may read
 # `build().con` from a temporary, and a collected Warehouse would close its reader mid-test.
 KEEP_ALIVE: list[Any] = []
+# The KPI functions read as the app does, a pinned snapshot (`read_pinned`): set by `kpi_backend`
+# to the tables' size limit for copies in memory (0: every filled table a view of the lake).
+PINNED_ROWS: int | None = None
 
 
 class Warehouse:
@@ -83,6 +86,8 @@ class Warehouse:
             self._wh = NEW_PLACE().open()
             KEEP_ALIVE.append(self)
             self._wh.init()
+            if PINNED_ROWS is not None:
+                self._wh.mirror_rows = PINNED_ROWS
         self._clock = dt.datetime(2025, 4, 1, 9, 0)
         self._vintage: str | None = None
 
@@ -98,7 +103,7 @@ class Warehouse:
                 read, self._read_ctx = self._read_ctx, None
                 read.__exit__(None, None, None)
         if self._read_ctx is None:
-            self._read_ctx = self._wh.read()
+            self._read_ctx = self._wh.read_pinned() if PINNED_ROWS is not None else self._wh.read()
             self._reader = self._read_ctx.__enter__()
         return self._reader
 
