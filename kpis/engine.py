@@ -77,6 +77,7 @@ ROLLUP_FILES: dict[str, str] = {
     "budget.sql": "budget_rollup.sql",
     "engagement.sql": "engagement_rollup.sql",
     "equality.sql": "equality_rollup.sql",
+    "equality_index.sql": "equality_index_rollup.sql",  # the index alone (kpi_frame)
     "partnerships.sql": "partnerships_rollup.sql",
 }
 
@@ -236,8 +237,7 @@ def kpi_frame(
     every = windows if windows is not None else [scope.quarters]
     budget = run_family(con, "budget.sql", scope, by, every, params)
     engagement = run_family(con, "engagement.sql", scope, by, every, params)
-    equality = run_family(con, "equality.sql", scope, by, every, params)
-    equality = equality[[*keys, "engagement_equality_index"]].drop_duplicates(keys)
+    equality = run_family(con, "equality_index.sql", scope, by, every, params)  # no per-group rows
     partnerships = run_family(con, "partnerships.sql", scope, by, every, params)
     out = budget
     for frame in (engagement, equality, partnerships):

@@ -1,7 +1,7 @@
--- The end of the equality queries (equality.sql, equality_rollup.sql), after their `groups`,
--- `dims` and `wide_totals` CTEs (wide_totals: per window and output group, p_/k_/e_/l_<group>
+-- The index's CTEs of the equality queries (equality*.sql), after their `groups`, `dims` and
+-- `wide_totals` CTEs (_equality_from_facts.sql, _equality_from_rollup.sql) (wide_totals: per window and output group, p_/k_/e_/l_<group>
 -- for each demographic group: participants, known, expected and left out): the shares, EEI_d
--- and the index. Not a query on its own.
+-- and the index. Not a query on its own: a SELECT follows it.
 group_totals AS (  -- one row per window, output group and demographic group
     -- left_out: participants of the group at activities in wards with no population for its
     -- dimension (a blank pop_ count): not in p_g or q_g, reported so pages can say so.
@@ -66,22 +66,3 @@ overall AS (  -- mean of the defined EEI_d (avg skips the undefined ones)
     FROM dimension_index
     GROUP BY window_id, grp
 )
-SELECT
-    s.window_id,
-    s.grp,
-    s.dimension,
-    s.group_name,
-    CAST(s.participants AS BIGINT) AS participants,
-    CAST(s.known AS BIGINT) AS known,
-    s.p_share,
-    s.q_share,
-    s.p_share / nullif(s.q_share, 0) AS ratio,
-    coalesce(s.p_share / nullif(s.q_share, 0) < $under_represented_ratio, FALSE) AS under_represented,
-    s.known < $low_base_min_known AS low_base,
-    di.eei,
-    o.engagement_equality_index,
-    CAST(s.left_out AS BIGINT) AS left_out
-FROM shares AS s
-JOIN dimension_index AS di USING (window_id, grp, dimension)
-JOIN overall AS o USING (window_id, grp)
-ORDER BY s.window_id, s.grp, s.group_order;
