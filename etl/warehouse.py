@@ -58,6 +58,8 @@ Concurrency and atomicity
 * Readers: `read()` gives a cursor on a per-process root connection (DuckDB connections are not
   thread-safe; cursors are), each query reading the latest committed snapshot. `version` is the
   DuckLake snapshot id, so caches keyed by it refresh after any commit by any process.
+  `read_pinned(version)`, the app's cached reads: that snapshot with its small tables copied into
+  memory once, so a council figure asks the catalog nothing (BENCHMARKS.md, "pinned snapshots").
 * `preview()` is a write transaction that is always rolled back (no copy, no lock).
 * Only DuckDB's own SQLite touches an embedded catalog that DuckDB has attached in this process
   (its snapshot id is read with `sqlite_scan`; the file's header once, then known by inode):
