@@ -123,6 +123,8 @@ COMPACT_AT = 8
 MIRROR_ROWS = 500_000
 NEVER_MIRRORED = frozenset({"budget_rows", "engagement_rows", "partnerships_rows", "files", "audit_log",
                             "ward_boundaries"})
+# Tables whose queries break ties by `rowid` (insertion order): a view of one keeps it as a column.
+ROWID_ORDERED = frozenset({"audit_log", "commentary"})
 
 T = TypeVar("T")
 
@@ -772,7 +774,9 @@ class Warehouse:
         `read()` reads it.
         """
         snapshot = int(version) if version is not None and version.isdigit() else None
-        if snapshot is None:
+        if snapshot is None:  # the newest commit now: not the shared backend's half-second cache
+            if self.shared:
+                self._version_cache = (0.0, "")
             current = self.version
             snapshot = int(current) if current.isdigit() else None
         pinned = self._pin(snapshot) if snapshot is not None else None
@@ -833,8 +837,11 @@ class Warehouse:
                         source = f"{ALIAS}.main.{table} {at}"  # names from the catalog, a number
                         small = table not in NEVER_MIRRORED and cur.execute(
                             f"SELECT count(*) <= ? FROM {source}", [self.mirror_rows]).fetchone()[0]  # noqa: S608
-                        kind = "TABLE" if small else "VIEW"
-                        cur.execute(f"CREATE {kind} {name}.main.{table} AS SELECT * FROM {source}")  # noqa: S608
+                        if small:  # a copy in insertion order, so its own rowid orders rows as the lake's does
+                            body = f"SELECT * FROM {source} ORDER BY rowid"  # noqa: S608
+                        else:
+                            body = f"SELECT *{', rowid AS rowid' if table in ROWID_ORDERED else ''} FROM {source}"  # noqa: S608
+                        cur.execute(f"CREATE {'TABLE' if small else 'VIEW'} {name}.main.{table} AS {body}")  # noqa: S608
                     cur.execute(f"USE {name}")
                     cur.execute(VIEWS_DDL)
                     cur.execute("COMMIT")
