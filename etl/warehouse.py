@@ -773,12 +773,8 @@ class Warehouse:
         A snapshot that cannot be pinned (an older warehouse, a catalog mid-upgrade) is read as
         `read()` reads it.
         """
-        snapshot = int(version) if version is not None and version.isdigit() else None
-        if snapshot is None:  # the newest commit now: not the shared backend's half-second cache
-            if self.shared:
-                self._version_cache = (0.0, "")
-            current = self.version
-            snapshot = int(current) if current.isdigit() else None
+        token = version if version is not None else self._newest_version()
+        snapshot = int(token) if token.isdigit() else None
         pinned = self._pin(snapshot) if snapshot is not None else None
         if pinned is None:
             with self.read() as cur:
@@ -872,14 +868,20 @@ class Warehouse:
         now = time.monotonic()
         if value and now - at < 0.5:  # a page asks many times per rerun; one catalog query will do
             return value
+        value = self._newest_version()
+        self._version_cache = (now, value)
+        return value
+
+    def _newest_version(self) -> str:
+        """`version` as of now, asked of the catalog (the shared backend's `version` may be 0.5 s old)."""
+        if not self.shared:
+            return self._embedded_version()
 
         def ask() -> str:
             with self.read() as cur:
                 return str(cur.execute("SELECT id FROM ducklake_current_snapshot(?)", [ALIAS]).fetchone()[0])
 
-        value = self._retry_busy(ask)
-        self._version_cache = (now, value)
-        return value
+        return self._retry_busy(ask)
 
     def _embedded_version(self) -> str:
         """The newest snapshot id, read through DuckDB's own SQLite (`sqlite_scan`) on the root

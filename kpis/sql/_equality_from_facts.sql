@@ -1,16 +1,6 @@
 -- The ward-level CTEs of the equality queries (equality.sql, equality_index.sql), up to
 -- `wide_totals`; _equality_index.sql follows. Not a query on its own.
 -- @include _scope_groups.sql  (WITH windows, scope_wards, settings, group_keys, groups)
-dims(dimension, group_name, group_order) AS (  -- etl.contract.DIMENSIONS (a test keeps them equal)
-    VALUES
-        ('age', 'age_16_24', 1), ('age', 'age_25_44', 2), ('age', 'age_45_64', 3),
-        ('age', 'age_65_plus', 4),
-        ('sex', 'female', 5), ('sex', 'male', 6),
-        ('ethnicity', 'ethnicity_white', 7), ('ethnicity', 'ethnicity_asian', 8),
-        ('ethnicity', 'ethnicity_black', 9), ('ethnicity', 'ethnicity_mixed', 10),
-        ('ethnicity', 'ethnicity_other', 11),
-        ('disability', 'disabled', 12), ('disability', 'not_disabled', 13)
-),
 ward_population AS (  -- every ward of each quarter's set, with each dimension's population
     -- (NULL if one is unknown)
     SELECT

@@ -1,16 +1,6 @@
 -- The roll-up CTEs of the equality queries (equality_rollup.sql, equality_index_rollup.sql), up
 -- to `wide_totals`; _equality_index.sql follows. Not a query on its own.
 -- @include _rollup_groups.sql  (WITH windows, group_keys, groups)
-dims(dimension, group_name, group_order) AS (  -- etl.contract.DIMENSIONS (a test keeps them equal)
-    VALUES
-        ('age', 'age_16_24', 1), ('age', 'age_25_44', 2), ('age', 'age_45_64', 3),
-        ('age', 'age_65_plus', 4),
-        ('sex', 'female', 5), ('sex', 'male', 6),
-        ('ethnicity', 'ethnicity_white', 7), ('ethnicity', 'ethnicity_asian', 8),
-        ('ethnicity', 'ethnicity_black', 9), ('ethnicity', 'ethnicity_mixed', 10),
-        ('ethnicity', 'ethnicity_other', 11),
-        ('disability', 'disabled', 12), ('disability', 'not_disabled', 13)
-),
 wide_totals AS (  -- per window and output group: the roll-up's sums (expected: exact decimals)
     SELECT
         win.window_id,

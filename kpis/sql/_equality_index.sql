@@ -1,7 +1,18 @@
--- The index's CTEs of the equality queries (equality*.sql), after their `groups`, `dims` and
--- `wide_totals` CTEs (_equality_from_facts.sql, _equality_from_rollup.sql) (wide_totals: per window and output group, p_/k_/e_/l_<group>
--- for each demographic group: participants, known, expected and left out): the shares, EEI_d
--- and the index. Not a query on its own: a SELECT follows it.
+-- The index's CTEs of the equality queries (equality*.sql), after their `groups` and `wide_totals`
+-- CTEs (_equality_from_facts.sql, _equality_from_rollup.sql; wide_totals: per window and output
+-- group, p_/k_/e_/l_<group> for each demographic group: participants, known, expected and left
+-- out): the demographic groups, the shares, EEI_d and the index. Not a query on its own: a SELECT
+-- follows it.
+dims(dimension, group_name, group_order) AS (  -- etl.contract.DIMENSIONS (a test keeps them equal)
+    VALUES
+        ('age', 'age_16_24', 1), ('age', 'age_25_44', 2), ('age', 'age_45_64', 3),
+        ('age', 'age_65_plus', 4),
+        ('sex', 'female', 5), ('sex', 'male', 6),
+        ('ethnicity', 'ethnicity_white', 7), ('ethnicity', 'ethnicity_asian', 8),
+        ('ethnicity', 'ethnicity_black', 9), ('ethnicity', 'ethnicity_mixed', 10),
+        ('ethnicity', 'ethnicity_other', 11),
+        ('disability', 'disabled', 12), ('disability', 'not_disabled', 13)
+),
 group_totals AS (  -- one row per window, output group and demographic group
     -- left_out: participants of the group at activities in wards with no population for its
     -- dimension (a blank pop_ count): not in p_g or q_g, reported so pages can say so.
