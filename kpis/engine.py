@@ -139,16 +139,27 @@ _COMMENT = re.compile(r"--[^\n]*")
 _INCLUDE = re.compile(r"^-- @include (\S+\.sql).*$", re.MULTILINE)
 
 
-def _with_includes(name: str) -> str:
-    """kpis/sql/<name> with each `-- @include` line replaced by its fragment (fragments may include)."""
+# The facts a ward-level family query sums, and the ward roll-up that can stand in for them
+# (kpis/facts.py): same columns, summed over directorates.
+WARD_SOURCES: dict[str, str] = {
+    "_budget_source.sql": "_budget_ward_source.sql",
+    "_engagement_source.sql": "_engagement_ward_source.sql",
+}
+
+
+def _with_includes(name: str, swaps: dict[str, str] | None = None) -> str:
+    """kpis/sql/<name> with each `-- @include` line replaced by its fragment (fragments may
+    include); `swaps` includes another fragment in place of one."""
+    swaps = swaps or {}
     text = (SQL_DIR / name).read_text(encoding="utf-8")
-    return _INCLUDE.sub(lambda m: _with_includes(m.group(1)), text)
+    return _INCLUDE.sub(lambda m: _with_includes(swaps.get(m.group(1), m.group(1)), swaps), text)
 
 
 @cache
-def load_sql(name: str) -> tuple[str, frozenset[str]]:
-    """The text of kpis/sql/<name>, with its `-- @include` fragments, and the parameters it binds."""
-    text = _with_includes(name)
+def load_sql(name: str, ward_rollup: bool = False) -> tuple[str, frozenset[str]]:
+    """The text of kpis/sql/<name>, with its `-- @include` fragments, and the parameters it binds;
+    with `ward_rollup`, the facts it sums are read from their ward roll-up (`WARD_SOURCES`)."""
+    text = _with_includes(name, WARD_SOURCES if ward_rollup else None)
     return text, frozenset(_PARAM.findall(_COMMENT.sub("", text)))
 
 
@@ -157,9 +168,11 @@ def sql_files() -> list[str]:
     return sorted(p.name for p in SQL_DIR.glob("*.sql") if not p.name.startswith("_"))
 
 
-def run_sql(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.DataFrame:
-    """Execute kpis/sql/<name> with named parameters (constants filled in) and return a frame."""
-    text, names = load_sql(name)
+def run_sql(con: duckdb.DuckDBPyConnection, name: str, ward_rollup: bool = False,
+            **params: Any) -> pd.DataFrame:
+    """Execute kpis/sql/<name> with named parameters (constants filled in) and return a frame
+    (`ward_rollup`: see `load_sql`)."""
+    text, names = load_sql(name, ward_rollup)
     values = {**_CONSTANTS, **params}
     missing = names - values.keys()
     if missing:
@@ -182,19 +195,26 @@ def run_family(
 ) -> pd.DataFrame:
     """One KPI family's query (`FAMILY_FILES`): from the directorate-level roll-up when the figure
     is the council's or by directorate with no ward or neighbourhood in scope (and, for
-    partnerships, every window a run of consecutive quarters), else from the ward-level facts.
+    partnerships, every window a run of consecutive quarters); else from the ward-level facts,
+    or, for budget and engagement figures with wards in scope but no directorate filter nor
+    directorate groups (the ward and neighbourhood pages), from the facts summed per ward.
 
     A warehouse whose roll-up is not built yet (built by an older version, not written since)
     is read from the facts.
     """
-    rollup = by in ("council", "directorate") and not scope.is_geographic
+    geographic = scope.is_geographic or by in ("neighbourhood", "ward")
+    rollup = not geographic and by in ("council", "directorate")
     if name == "partnerships.sql":
         rollup = rollup and all(_consecutive(w) for w in windows)
-    if rollup:
-        try:
+    ward_rollup = (geographic and by != "directorate" and not scope.directorates
+                   and name != "partnerships.sql")
+    try:
+        if rollup:
             return run_sql(con, ROLLUP_FILES[name], **params)
-        except duckdb.CatalogException:
-            pass  # no roll-up table in this warehouse yet: its next write builds it
+        if ward_rollup:
+            return run_sql(con, name, ward_rollup=True, **params)
+    except duckdb.CatalogException:
+        pass  # no roll-up table in this warehouse yet: its next write builds it
     return run_sql(con, name, **params)
 
 

@@ -30,6 +30,14 @@ neighbourhood in scope), so they read a few rows per return instead of its ward-
   activities whose ward has a population for the group's dimension, the expected count, and the
   participants left out). These use the wards' population shares, so they depend on the wards
   reference: loading a wards file rebuilds them in the same transaction (`refresh_wards`).
+* `budget_ward_rollup`, `engagement_ward_rollup`: the ward-level facts of the current
+  submissions summed per (quarter, ward) over every directorate (and mechanism; method and
+  stage), borough-wide rows left out. They serve the figures with wards or neighbourhoods in
+  scope and no directorate filter (the ward and neighbourhood pages, a ward's trend): a quarter's
+  rows are one per ward instead of one per directorate, ward, method and stage. They hold no
+  submission ids: storing a return recomputes the rows of the (quarter, ward) pairs its facts,
+  or the facts it replaces, touch. The wards reference is joined at query time, so a wards load
+  leaves them as they are.
 * `partnership_rollup`: per directorate and quarter, register rows counted by start quarter,
   asset transfer, long lease and `next_quarter` (the next quarter in which the directorate's
   register lists the same partnership again). A window of consecutive quarters counts each
@@ -53,7 +61,7 @@ from etl.contract import DEMOGRAPHIC_COLUMNS, DIMENSIONS
 from kpis.methodology import LONG_LEASE_YEARS
 
 # The long-lease threshold is built into partnership_rollup: changing it rebuilds the facts.
-FACTS_VERSION = f"2-lease{LONG_LEASE_YEARS}"
+FACTS_VERSION = f"3-lease{LONG_LEASE_YEARS}"
 SQL_DIR = Path(__file__).with_name("sql")
 FACT_TABLES: dict[str, str] = {
     "budget": "budget_facts",
@@ -64,9 +72,9 @@ FACT_TABLES: dict[str, str] = {
 _groups = ",\n    ".join(f"{g} BIGINT NOT NULL" for g in DEMOGRAPHIC_COLUMNS)
 # Per group g of equality_rollup: p_g participants of g, k_g participants of known group in g's
 # dimension (both where the activity's ward has a share for g), e_g the expected count
-# (k times the share, each ward's rounded to 18 decimals), l_g participants of g left out.
+# (k times the share, each ward's rounded to 9 decimals), l_g participants of g left out.
 _equality_columns = ",\n    ".join(
-    f"p_{g} BIGINT, k_{g} BIGINT, e_{g} DECIMAL(38, 18), l_{g} BIGINT" for g in DEMOGRAPHIC_COLUMNS
+    f"p_{g} BIGINT, k_{g} BIGINT, e_{g} DECIMAL(38, 9), l_{g} BIGINT" for g in DEMOGRAPHIC_COLUMNS
 )
 
 DDL = f"""
@@ -131,6 +139,23 @@ CREATE TABLE IF NOT EXISTS equality_rollup (
     quarter VARCHAR NOT NULL,
     directorate VARCHAR NOT NULL,
     {_equality_columns}
+);
+CREATE TABLE IF NOT EXISTS budget_ward_rollup (
+    quarter VARCHAR NOT NULL,
+    ward_code VARCHAR NOT NULL,
+    budget_lines BIGINT NOT NULL,
+    total_budget_gbp DECIMAL(38, 2) NOT NULL,
+    devolved_gbp DECIMAL(38, 2) NOT NULL,
+    pb_gbp DECIMAL(38, 2)           -- NULL = no participatory budgeting line
+);
+CREATE TABLE IF NOT EXISTS engagement_ward_rollup (
+    quarter VARCHAR NOT NULL,
+    ward_code VARCHAR NOT NULL,
+    activities BIGINT NOT NULL,
+    participants BIGINT NOT NULL,
+    early_activities BIGINT NOT NULL,
+    feedback_activities BIGINT NOT NULL,
+    {_groups}
 );
 CREATE TABLE IF NOT EXISTS partnership_rollup (
     directorate VARCHAR NOT NULL,
@@ -213,7 +238,7 @@ def _equality_build() -> str:
     sums = ",\n        ".join(
         f"CAST(sum(n_{g}) FILTER (WHERE s_{g} IS NOT NULL) AS BIGINT), "
         f"CAST(sum(known_{dim_of[g]}) FILTER (WHERE s_{g} IS NOT NULL) AS BIGINT), "
-        f"sum(CAST(known_{dim_of[g]} * s_{g} AS DECIMAL(38, 18))), "
+        f"sum(CAST(known_{dim_of[g]} * s_{g} AS DECIMAL(38, 9))), "
         f"CAST(sum(n_{g}) FILTER (WHERE s_{g} IS NULL) AS BIGINT)"
         for g in DEMOGRAPHIC_COLUMNS
     )
@@ -304,6 +329,38 @@ PARTNERSHIP_ROLLUP = """
     )
     GROUP BY directorate, quarter, next_quarter, start_quarter, is_cat, is_long_cat
 """
+
+
+def _ward_rollup_build(return_type: str) -> str:
+    """The ward roll-up of `return_type` for the (quarter, ward) pairs `{where}` picks, summed from
+    the facts through the same CTE the ward-level KPI queries read them by (kpis/sql/_<type>_source.sql),
+    so the roll-up and the facts cannot disagree on a rule such as early engagement."""
+    source = (SQL_DIR / f"_{return_type}_source.sql").read_text(encoding="utf-8")
+    source = source.rstrip().removesuffix(",").replace("{", "{{").replace("}", "}}")
+    if return_type == "budget":
+        table, sums = "budget_ward_rollup", "sum(budget_lines), sum(total_budget_gbp), sum(devolved_gbp), sum(pb_gbp)"
+    else:
+        table = "engagement_ward_rollup"
+        sums = ", ".join(f"sum({c})" for c in (
+            "activities", "participants", "early_activities", "feedback_activities", *DEMOGRAPHIC_COLUMNS))
+    return f"""
+        INSERT INTO {table}
+        WITH {source}
+        SELECT quarter, ward_code, {sums}
+        FROM {return_type}_source
+        WHERE ward_code IS NOT NULL AND {{where}}
+        GROUP BY quarter, ward_code
+    """  # noqa: S608 - formatted from fixed names, no user text
+
+
+WARD_ROLLUP: dict[str, tuple[str, str]] = {  # return type -> (table, build query)
+    kind: (f"{kind}_ward_rollup", _ward_rollup_build(kind)) for kind in ("budget", "engagement")
+}
+# Every table this module derives from the rows (all dropped and rebuilt by `rebuild`).
+DERIVED_TABLES: tuple[str, ...] = (
+    *FACT_TABLES.values(), *(n for names in ROLLUP_TABLES.values() for n in names),
+    *(table for table, _ in WARD_ROLLUP.values()), "partnership_rollup",
+)
 _ONE = "submission_id = $id"
 _CURRENT = (
     "submission_id IN (SELECT submission_id FROM current_submissions WHERE return_type = $kind)"
@@ -328,6 +385,7 @@ def store(
     """
     old = [int(s) for s in superseded]
     tables = (FACT_TABLES[return_type], *ROLLUP_TABLES.get(return_type, ()))
+    touched = _wards_of(con, FACT_TABLES[return_type], old) if return_type in WARD_ROLLUP else []
     if old:
         for table in tables:
             con.execute(
@@ -337,11 +395,39 @@ def store(
     con.execute(BUILD[return_type].format(where=_ONE), {"id": int(submission_id)})
     for query in ROLLUP.get(return_type, ()):
         con.execute(query.format(where=_ONE), {"id": int(submission_id)})
+    if return_type in WARD_ROLLUP:
+        touched += _wards_of(con, FACT_TABLES[return_type], [int(submission_id)])
+        _refresh_ward_rollup(con, return_type, touched)
     if return_type == "partnerships":
         row = con.execute(
             "SELECT directorate FROM submissions WHERE submission_id = ?", [int(submission_id)]
         ).fetchone()
         _rebuild_partnership_rollup(con, row[0])
+
+
+def _wards_of(con: duckdb.DuckDBPyConnection, table: str, submissions: list[int]) -> list[tuple[str, str]]:
+    """The (quarter, ward) pairs the facts of these submissions name."""
+    if not submissions:
+        return []
+    return con.execute(
+        f"SELECT DISTINCT quarter, ward_code FROM {table}"  # noqa: S608 - fixed names
+        " WHERE list_contains($ids, submission_id) AND ward_code IS NOT NULL",
+        {"ids": submissions},
+    ).fetchall()
+
+
+def _refresh_ward_rollup(con: duckdb.DuckDBPyConnection, return_type: str,
+                         pairs: Iterable[tuple[str, str]]) -> None:
+    """Recompute the ward roll-up rows of these (quarter, ward) pairs from the current facts."""
+    table, build = WARD_ROLLUP[return_type]
+    by_quarter: dict[str, set[str]] = {}
+    for quarter, ward in pairs:
+        by_quarter.setdefault(quarter, set()).add(ward)
+    where = "quarter = $quarter AND list_contains($wards, ward_code)"
+    for quarter, wards in sorted(by_quarter.items()):
+        params = {"quarter": quarter, "wards": sorted(wards)}
+        con.execute(f"DELETE FROM {table} WHERE {where}", params)  # noqa: S608 - fixed names
+        con.execute(build.format(where=where), params)
 
 
 def refresh_wards(con: duckdb.DuckDBPyConnection) -> None:
@@ -367,7 +453,10 @@ def _rebuild_partnership_rollup(con: duckdb.DuckDBPyConnection, directorate: str
 
 def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     """Recompute every fact and roll-up from the row tables of the current submissions (a
-    migration, or a warehouse built by an older definition)."""
+    migration, or a warehouse built by an older definition). The tables are dropped and made
+    again, so an older definition's column types go too."""
+    for name in DERIVED_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS {name}")  # noqa: S608 - fixed names
     con.execute(DDL)
     for return_type, table in FACT_TABLES.items():
         for name in (table, *ROLLUP_TABLES.get(return_type, ())):
@@ -375,6 +464,10 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(BUILD[return_type].format(where=_CURRENT), {"kind": return_type})
         for query in ROLLUP.get(return_type, ()):
             con.execute(query.format(where=_CURRENT), {"kind": return_type})
+        if return_type in WARD_ROLLUP:
+            table, build = WARD_ROLLUP[return_type]
+            con.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
+            con.execute(build.format(where="TRUE"))  # the facts hold current submissions only
     _rebuild_partnership_rollup(con, None)
     _set_version(con)
 

@@ -352,3 +352,146 @@ def test_partnership_rollup_knows_each_partnerships_next_register(council):
                         file_name="p.csv", user="Jo")
     assert out.status == "rejected"
     assert _partnership_rollup(council) == before
+
+
+# The ward roll-up: every directorate summed per quarter and ward, kept right by supersede and
+# rejection, and read by the ward and neighbourhood figures ----------------------------------------
+
+ASHBY, DUNMORE = "E05000001", "E05000003"
+
+
+def _send(council, directorate: str, body: str, kind: str = "budget"):
+    header = BUDGET_HEADER if kind == "budget" else ENGAGEMENT_HEADER
+    return submit_return(council, return_type=kind, directorate=directorate, quarter=Q,
+                         content=(header + body).encode(), file_name="r.csv", user="Jo")
+
+
+def test_budget_ward_rollup_sums_directorates_and_follows_supersede(council):
+    adh = _send(council, "Adults and Health", f"ADH,{Q},Grants,Ashby,1000,400,community_grants\n"
+                f"ADH,{Q},Parks,Ashby,500,0,\nADH,{Q},Central,,2000,0,\n")
+    place = _send(council, "Place", f"Place,{Q},PB,Ashby,300,300,participatory_budgeting\n"
+                  f"Place,{Q},Roads,Dunmore,200,0,\n")
+    assert adh.status == place.status == "accepted", (adh.problems, place.problems)
+    # Ashby: three lines of two directorates, 1,800 of which 700 devolved, 300 of it by PB;
+    # the borough-wide line is in no ward's row
+    assert _facts(council, "budget_ward_rollup") == [
+        (Q, ASHBY, 3, 1800, 700, 300), (Q, DUNMORE, 1, 200, 0, None)]
+
+    # Adults and Health resends with Dunmore only: Ashby keeps Place's line alone
+    again = _send(council, "Adults and Health", f"ADH,{Q},Grants,Dunmore,600,150,community_grants\n")
+    assert again.superseded == adh.submission_id
+    assert _facts(council, "budget_ward_rollup") == [
+        (Q, ASHBY, 1, 300, 300, 300), (Q, DUNMORE, 2, 800, 150, None)]
+    bad = _send(council, "Place", f"Place,{Q},PB,Ashby,300,900,participatory_budgeting\n")
+    assert bad.status == "rejected"
+    assert _facts(council, "budget_ward_rollup") == [
+        (Q, ASHBY, 1, 300, 300, 300), (Q, DUNMORE, 2, 800, 150, None)]
+    with warehouse.read_only(council) as con:
+        table = kpi_frame(con, Scope((Q,)), "ward").set_index("grp")
+        assert table.loc[DUNMORE, "devolved_budget_share"] == pytest.approx(150 / 800)
+        assert table.loc[ASHBY, "pb_share"] == pytest.approx(1.0)
+        for by in ("neighbourhood", "ward"):
+            assert_same_kpis(con, Scope((Q,)), by)
+        assert_same_kpis(con, Scope((Q,), neighbourhoods=("North",)), "council")
+
+
+def _activity(directorate: str, code: str, ward: str, method: str, stage: str, feedback: str) -> str:
+    # 10 participants: age 2/3 known, 6 female and 4 male, 5 white, 1 disabled of 10 known
+    return f"{directorate},{Q},{code},01/08/2025,{ward},{method},{stage},10,2,3,0,0,6,4,5,0,0,0,0,1,9,{feedback}\n"
+
+
+def test_engagement_ward_rollup_counts_early_activities_as_the_kpi_does(council):
+    first = _send(council, "Adults and Health",
+                  _activity("ADH", "A1", "Ashby", "survey", "options", "yes")
+                  + _activity("ADH", "A2", "Ashby", "codesign", "options", "no")  # early: codesign
+                  + _activity("ADH", "A3", "", "survey", "priority_setting", "yes"), "engagement")
+    place = _send(council, "Place", _activity("Place", "P1", "Ashby", "survey", "priority_setting", "no"),
+                  "engagement")  # early: priority setting
+    assert first.status == place.status == "accepted", (first.problems, place.problems)
+    with warehouse.read_only(council) as con:
+        got = con.execute(
+            "SELECT quarter, ward_code, activities, participants, early_activities,"
+            " feedback_activities, age_16_24, female, disabled FROM engagement_ward_rollup").fetchall()
+    assert got == [(Q, ASHBY, 3, 30, 2, 1, 6, 18, 3)]
+
+    # the resend moves Adults and Health's work to Dunmore, all of it late
+    _send(council, "Adults and Health", _activity("ADH", "A1", "Dunmore", "survey", "review", "yes"),
+          "engagement")
+    with warehouse.read_only(council) as con:
+        got = con.execute(
+            "SELECT ward_code, activities, participants, early_activities, feedback_activities"
+            " FROM engagement_ward_rollup ORDER BY ward_code").fetchall()
+        assert got == [(ASHBY, 1, 10, 1, 0), (DUNMORE, 1, 10, 0, 1)]
+        table = kpi_frame(con, Scope((Q,)), "ward").set_index("grp")
+        assert table.loc[ASHBY, "early_engagement_share"] == 1.0
+        assert table.loc[DUNMORE, "early_engagement_share"] == 0.0
+        # Ashby's population is 1,000: 10 participants is 10 per 1,000
+        assert table.loc[ASHBY, "participation_per_1000"] == pytest.approx(10.0)
+        for by in ("neighbourhood", "ward"):
+            assert_same_kpis(con, Scope((Q,)), by)
+
+
+def test_ward_and_neighbourhood_figures_read_the_ward_rollup(council):
+    _send(council, "Adults and Health", f"ADH,{Q},Grants,Ashby,1000,400,community_grants\n")
+    with warehouse.write(council) as con:  # a roll-up that disagrees with the facts, on purpose
+        con.execute("UPDATE budget_ward_rollup SET devolved_gbp = 100")
+    with warehouse.read_only(council) as con:
+        by_ward = kpi_frame(con, Scope((Q,)), "ward").set_index("grp")
+        assert by_ward.loc[ASHBY, "devolved_budget_share"] == pytest.approx(0.1)  # the roll-up
+        ward = kpi_frame(con, Scope((Q,), wards=(ASHBY,))).iloc[0]
+        assert ward["devolved_budget_share"] == pytest.approx(0.1)
+        # a directorate filter, or groups by directorate, read the facts
+        one = kpi_frame(con, Scope((Q,), ("Adults and Health",), wards=(ASHBY,))).iloc[0]
+        assert one["devolved_budget_share"] == pytest.approx(0.4)
+        by_directorate = kpi_frame(con, Scope((Q,), wards=(ASHBY,)), "directorate").set_index("grp")
+        assert by_directorate.loc["Adults and Health", "devolved_budget_share"] == pytest.approx(0.4)
+        # and the council's figure its directorate-level roll-up
+        assert kpi_frame(con, Scope((Q,))).iloc[0]["devolved_budget_share"] == pytest.approx(0.4)
+
+
+def test_a_rebuild_recreates_the_ward_rollup(council):
+    _send(council, "Adults and Health", f"ADH,{Q},Grants,Ashby,1000,400,community_grants\n")
+    before = _facts(council, "budget_ward_rollup")
+    with warehouse.write(council) as con:
+        con.execute("DROP TABLE budget_ward_rollup")
+        con.execute("DELETE FROM meta WHERE key = 'facts_version'")
+    with warehouse.read_only(council) as con:  # read from the facts until the next write
+        assert kpi_frame(con, Scope((Q,)), "ward").set_index("grp").loc[
+            ASHBY, "devolved_budget_share"] == pytest.approx(0.4)
+    with warehouse.write(council):
+        pass
+    assert _facts(council, "budget_ward_rollup") == before == [(Q, ASHBY, 1, 1000, 400, None)]
+
+
+# The index alone (equality_index*.sql, computed on the wide row) is equality.sql's to the last bit
+
+def _index_pairs(con, scope: Scope, by: str, windows):
+    from kpis import engine
+
+    params = {**scope.params(by), **engine._windows(windows)}
+    pairs = [("equality_index.sql", "equality.sql", False), ("equality_index.sql", "equality.sql", True)]
+    if by in ("council", "directorate") and not scope.is_geographic:
+        pairs.append(("equality_index_rollup.sql", "equality_rollup.sql", False))
+    for wide, long, ward_rollup in pairs:
+        a = engine.run_sql(con, wide, ward_rollup=ward_rollup, **params)
+        b = (engine.run_sql(con, long, ward_rollup=ward_rollup, **params)
+             .drop_duplicates(["window_id", "grp"])[["window_id", "grp", "engagement_equality_index"]])
+        yield (wide, ward_rollup), a.reset_index(drop=True), b.reset_index(drop=True)
+
+
+def test_the_wide_index_equals_the_per_group_query_bit_for_bit(demo_db):
+    with warehouse.read_only(demo_db) as con:
+        quarters = [r[0] for r in con.execute(
+            "SELECT DISTINCT quarter FROM current_submissions ORDER BY quarter").fetchall()]
+        hood = con.execute("SELECT min(neighbourhood) FROM wards").fetchone()[0]
+        windows = [(q,) for q in quarters] + [tuple(quarters[i:i + 4]) for i in range(len(quarters) - 3)]
+        checked = 0
+        for by in BY:
+            for scope in (Scope((quarters[-1],)), Scope((quarters[-1],), neighbourhoods=(hood,))):
+                for label, a, b in _index_pairs(con, scope, by, windows):
+                    assert a[["window_id", "grp"]].equals(b[["window_id", "grp"]]), label
+                    x = a["engagement_equality_index"].astype("float64").to_numpy()
+                    y = b["engagement_equality_index"].astype("float64").to_numpy()
+                    assert np.array_equal(x, y, equal_nan=True), (label, by, scope)
+                    checked += int((~np.isnan(x)).sum())
+        assert checked > 1000  # figures, not only blanks

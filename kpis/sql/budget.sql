@@ -1,10 +1,11 @@
 -- Budget KPIs: devolved_budget_share, pb_share. One row per window and group of $by, summed
--- from budget_facts (kpis/facts.py).
+-- from budget_source (the facts, or their ward roll-up: kpis/facts.py).
 -- Parameters: $window_ids INTEGER[] and $window_quarters VARCHAR[] (zipped pairs: the quarters
 -- of each window a figure is computed over; one window for a plain scope, several for a trend),
 -- $directorates, $neighbourhoods, $wards (VARCHAR[]; an empty filter list means no filter),
 -- $by ('council' | 'directorate' | 'neighbourhood' | 'ward').
 -- @include _scope_groups.sql  (WITH windows, scope_wards, settings, group_keys, groups)
+-- @include _budget_source.sql  (budget_source)
 scoped AS (  -- budget facts in scope, once per window, tagged with their group
     SELECT
         win.window_id,
@@ -17,8 +18,8 @@ scoped AS (  -- budget facts in scope, once per window, tagged with their group
         b.budget_lines,
         b.total_budget_gbp,
         b.devolved_gbp,
-        b.mechanism
-    FROM budget_facts AS b
+        b.pb_gbp
+    FROM budget_source AS b
     JOIN windows AS win ON win.quarter = b.quarter
     CROSS JOIN settings
     LEFT JOIN scope_wards AS w ON w.ward_code = b.ward_code AND w.quarter = b.quarter
@@ -36,8 +37,7 @@ totals AS (  -- exact decimal sums, one conversion to DOUBLE at the end
         sum(budget_lines) AS budget_lines,
         CAST(sum(total_budget_gbp) AS DOUBLE) AS total_budget_gbp,
         CAST(sum(devolved_gbp) AS DOUBLE) AS devolved_gbp,
-        coalesce(CAST(sum(devolved_gbp) FILTER (WHERE mechanism = 'participatory_budgeting')
-            AS DOUBLE), 0) AS pb_gbp
+        coalesce(CAST(sum(pb_gbp) AS DOUBLE), 0) AS pb_gbp
     FROM scoped
     GROUP BY window_id, grp
 )

@@ -1,11 +1,13 @@
 -- Engagement KPIs: participation_per_1000, early_engagement_share, feedback_rate.
--- One row per window and group of $by, summed from engagement_facts (kpis/facts.py).
+-- One row per window and group of $by, summed from engagement_source
+-- (the facts, or their ward roll-up: kpis/facts.py).
 -- Parameters: $window_ids INTEGER[] and $window_quarters VARCHAR[] (zipped pairs: the quarters
 -- of each window a figure is computed over; one window for a plain scope, several for a trend),
 -- $directorates, $neighbourhoods, $wards (VARCHAR[]; an empty filter list means no filter),
 -- $by ('council' | 'directorate' | 'neighbourhood' | 'ward'),
 -- $per_population (1000).
 -- @include _scope_groups.sql  (WITH windows, scope_wards, settings, group_keys, groups)
+-- @include _engagement_source.sql  (engagement_source)
 population AS (  -- residents behind each group in each window: its own wards, or every ward in
     -- scope, of each quarter's ward set; averaged over the window's quarters in which the group
     -- has wards (one set: exactly that set's population)
@@ -36,10 +38,9 @@ scoped AS (  -- engagement facts in scope, once per window, tagged with their gr
         END AS grp,
         e.activities,
         e.participants,
-        CASE WHEN e.stage = 'priority_setting' OR e.method = 'codesign' THEN e.activities ELSE 0
-            END AS early_activities,
+        e.early_activities,
         e.feedback_activities
-    FROM engagement_facts AS e
+    FROM engagement_source AS e
     JOIN windows AS win ON win.quarter = e.quarter
     CROSS JOIN settings
     LEFT JOIN scope_wards AS w ON w.ward_code = e.ward_code AND w.quarter = e.quarter
