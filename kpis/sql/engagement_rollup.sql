@@ -8,19 +8,18 @@
 scope_quarters AS (SELECT DISTINCT quarter FROM windows),
 -- @include _quarter_wards.sql  (quarter_wards: every ward of each quarter's set)
 population AS (  -- the council's residents in each window, behind every group: every ward of
-    -- each quarter's set, averaged over the window's quarters that have one (engagement.sql's rule)
-    SELECT window_id, avg(population) AS population
-    FROM (
-        SELECT win.window_id, win.quarter, sum(w.population_total) AS population
-        FROM windows AS win
-        JOIN quarter_wards AS w USING (quarter)
-        GROUP BY win.window_id, win.quarter
-    )
-    GROUP BY window_id
+    -- each quarter's set, averaged over the window's quarters that have one (engagement.sql's rule;
+    -- summed per quarter before a trend's windows repeat the quarters)
+    SELECT win.window_id, avg(q.population) AS population
+    FROM windows AS win
+    JOIN (
+        SELECT quarter, sum(population_total) AS population FROM quarter_wards GROUP BY quarter
+    ) AS q USING (quarter)
+    GROUP BY win.window_id
 ),
-totals AS (
+per_quarter AS (  -- per group and quarter (exact integer sums), before the windows repeat them
     SELECT
-        win.window_id,
+        e.quarter,
         CASE $by WHEN 'council' THEN 'council' ELSE e.directorate END AS grp,
         sum(e.activities) AS activities,
         sum(e.participants) AS participants,
@@ -28,8 +27,20 @@ totals AS (
             AS early_activities,
         sum(e.feedback_activities) AS feedback_activities
     FROM engagement_rollup AS e
+    WHERE (len($directorates) = 0 OR list_contains($directorates, e.directorate))
+      AND e.quarter IN (SELECT quarter FROM windows)
+    GROUP BY ALL
+),
+totals AS (
+    SELECT
+        win.window_id,
+        e.grp,
+        sum(e.activities) AS activities,
+        sum(e.participants) AS participants,
+        sum(e.early_activities) AS early_activities,
+        sum(e.feedback_activities) AS feedback_activities
+    FROM per_quarter AS e
     JOIN windows AS win ON win.quarter = e.quarter
-    WHERE len($directorates) = 0 OR list_contains($directorates, e.directorate)
     GROUP BY ALL
 )
 SELECT

@@ -9,19 +9,28 @@
 window_last AS (  -- canonical quarters sort chronologically as text
     SELECT window_id, max(quarter) AS last_quarter FROM windows GROUP BY window_id
 ),
+per_group AS (  -- the roll-up summed per output group, before a trend's windows repeat it
+    SELECT
+        CASE $by WHEN 'council' THEN 'council' ELSE r.directorate END AS grp,
+        r.quarter, r.next_quarter, r.start_quarter, r.is_cat, r.is_long_cat,
+        sum(r.partnerships) AS partnerships
+    FROM partnership_rollup AS r
+    WHERE (len($directorates) = 0 OR list_contains($directorates, r.directorate))
+      AND r.quarter IN (SELECT quarter FROM windows)
+    GROUP BY ALL
+),
 latest AS (  -- each partnership's latest register row in the window, counted
     SELECT
         win.window_id,
-        CASE $by WHEN 'council' THEN 'council' ELSE r.directorate END AS grp,
+        r.grp,
         r.start_quarter,
         r.is_cat,
         r.is_long_cat,
         r.partnerships
-    FROM partnership_rollup AS r
+    FROM per_group AS r
     JOIN windows AS win ON win.quarter = r.quarter
     JOIN window_last AS l ON l.window_id = win.window_id
-    WHERE (len($directorates) = 0 OR list_contains($directorates, r.directorate))
-      AND (r.next_quarter IS NULL OR r.next_quarter > l.last_quarter)
+    WHERE r.next_quarter IS NULL OR r.next_quarter > l.last_quarter
 ),
 totals AS (
     SELECT
