@@ -35,7 +35,7 @@ def parse_quarter(text: str) -> str:
             f"'{text}' is not a quarter: the financial year must run over two consecutive years, "
             f"like {first}-{(first + 1) % 100:02d}"
         )
-    return f"{first}-{second % 100:02d} Q{q}"
+    return f"{first:04d}-{second % 100:02d} Q{q}"
 
 
 DEFAULT_DEADLINE_AFTER = dt.timedelta(weeks=6)
@@ -58,7 +58,7 @@ def _parts(quarter: str) -> tuple[int, int]:
 
 
 def _make(fy_start: int, q: int) -> str:
-    return f"{fy_start}-{(fy_start + 1) % 100:02d} Q{q}"
+    return f"{fy_start:04d}-{(fy_start + 1) % 100:02d} Q{q}"
 
 
 def financial_year(quarter: str) -> str:

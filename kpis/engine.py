@@ -144,6 +144,7 @@ _INCLUDE = re.compile(r"^-- @include (\S+\.sql).*$", re.MULTILINE)
 WARD_SOURCES: dict[str, str] = {
     "_budget_source.sql": "_budget_ward_source.sql",
     "_engagement_source.sql": "_engagement_ward_source.sql",
+    "_partnerships_source.sql": "_partnerships_ward_source.sql",
 }
 
 
@@ -196,8 +197,9 @@ def run_family(
     """One KPI family's query (`FAMILY_FILES`): from the directorate-level roll-up when the figure
     is the council's or by directorate with no ward or neighbourhood in scope (and, for
     partnerships, every window a run of consecutive quarters); else from the ward-level facts,
-    or, for budget and engagement figures with wards in scope but no directorate filter nor
-    directorate groups (the ward and neighbourhood pages), from the facts summed per ward.
+    or, for figures with wards in scope but no directorate filter nor directorate groups (the
+    ward and neighbourhood pages; for partnerships, every window one quarter), from the facts
+    summed per ward.
 
     A warehouse whose roll-up is not built yet (built by an older version, not written since)
     is read from the facts.
@@ -206,8 +208,9 @@ def run_family(
     rollup = not geographic and by in ("council", "directorate")
     if name == "partnerships.sql":
         rollup = rollup and all(_consecutive(w) for w in windows)
-    ward_rollup = (geographic and by != "directorate" and not scope.directorates
-                   and name != "partnerships.sql")
+    ward_rollup = geographic and by != "directorate" and not scope.directorates
+    if name == "partnerships.sql":  # its ward roll-up has no partnership ids: one quarter only
+        ward_rollup = ward_rollup and all(len(w) == 1 for w in windows)
     try:
         if rollup:
             return run_sql(con, ROLLUP_FILES[name], **params)

@@ -30,9 +30,11 @@ neighbourhood in scope), so they read a few rows per return instead of its ward-
   activities whose ward has a population for the group's dimension, the expected count, and the
   participants left out). These use the wards' population shares, so they depend on the wards
   reference: loading a wards file rebuilds them in the same transaction (`refresh_wards`).
-* `budget_ward_rollup`, `engagement_ward_rollup`: the ward-level facts of the current
-  submissions summed per (quarter, ward) over every directorate (and mechanism; method and
-  stage), borough-wide rows left out. They serve the figures with wards or neighbourhoods in
+* `budget_ward_rollup`, `engagement_ward_rollup`, `partnership_ward_rollup`: the ward-level
+  facts of the current submissions summed per (quarter, ward) over every directorate (and
+  mechanism; method and stage; partnerships counted by their flags, with the start quarter kept
+  only where it is the row's own quarter, so they serve one-quarter figures only), borough-wide
+  rows left out. They serve the figures with wards or neighbourhoods in
   scope and no directorate filter (the ward and neighbourhood pages, a ward's trend): a quarter's
   rows are one per ward instead of one per directorate, ward, method and stage. They hold no
   submission ids: storing a return recomputes the rows of the (quarter, ward) pairs its facts,
@@ -61,7 +63,7 @@ from etl.contract import DEMOGRAPHIC_COLUMNS, DIMENSIONS
 from kpis.methodology import LONG_LEASE_YEARS
 
 # The long-lease threshold is built into partnership_rollup: changing it rebuilds the facts.
-FACTS_VERSION = f"3-lease{LONG_LEASE_YEARS}"
+FACTS_VERSION = f"4-lease{LONG_LEASE_YEARS}"
 SQL_DIR = Path(__file__).with_name("sql")
 FACT_TABLES: dict[str, str] = {
     "budget": "budget_facts",
@@ -156,6 +158,14 @@ CREATE TABLE IF NOT EXISTS engagement_ward_rollup (
     early_activities BIGINT NOT NULL,
     feedback_activities BIGINT NOT NULL,
     {_groups}
+);
+CREATE TABLE IF NOT EXISTS partnership_ward_rollup (
+    quarter VARCHAR NOT NULL,
+    ward_code VARCHAR NOT NULL,
+    start_quarter VARCHAR,          -- the row's quarter if the partnership started in it, else NULL
+    is_cat BOOLEAN NOT NULL,
+    is_long_cat BOOLEAN NOT NULL,
+    partnerships BIGINT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS partnership_rollup (
     directorate VARCHAR NOT NULL,
@@ -337,25 +347,38 @@ def _ward_rollup_build(return_type: str) -> str:
     so the roll-up and the facts cannot disagree on a rule such as early engagement."""
     source = (SQL_DIR / f"_{return_type}_source.sql").read_text(encoding="utf-8")
     source = source.rstrip().removesuffix(",").replace("{", "{{").replace("}", "}}")
+    keys = "quarter, ward_code"
     if return_type == "budget":
-        table, sums = "budget_ward_rollup", "sum(budget_lines), sum(total_budget_gbp), sum(devolved_gbp), sum(pb_gbp)"
-    else:
-        table = "engagement_ward_rollup"
+        sums = "sum(budget_lines), sum(total_budget_gbp), sum(devolved_gbp), sum(pb_gbp)"
+    elif return_type == "engagement":
         sums = ", ".join(f"sum({c})" for c in (
             "activities", "participants", "early_activities", "feedback_activities", *DEMOGRAPHIC_COLUMNS))
+    else:  # register rows counted; the start quarter kept where it is the row's own quarter
+        keys += (", CASE WHEN start_quarter = quarter THEN start_quarter END AS start_quarter,"
+                 " is_cat, is_long_cat")
+        sums = "count(*)"
     return f"""
-        INSERT INTO {table}
+        INSERT INTO {WARD_ROLLUP_TABLES[return_type]}
         WITH {source}
-        SELECT quarter, ward_code, {sums}
+        SELECT {keys}, {sums}
         FROM {return_type}_source
         WHERE ward_code IS NOT NULL AND {{where}}
-        GROUP BY quarter, ward_code
+        GROUP BY ALL
     """  # noqa: S608 - formatted from fixed names, no user text
 
 
-WARD_ROLLUP: dict[str, tuple[str, str]] = {  # return type -> (table, build query)
-    kind: (f"{kind}_ward_rollup", _ward_rollup_build(kind)) for kind in ("budget", "engagement")
+WARD_ROLLUP_TABLES: dict[str, str] = {
+    "budget": "budget_ward_rollup",
+    "engagement": "engagement_ward_rollup",
+    "partnerships": "partnership_ward_rollup",
 }
+WARD_ROLLUP: dict[str, tuple[str, str]] = {  # return type -> (table, build query)
+    kind: (table, _ward_rollup_build(kind)) for kind, table in WARD_ROLLUP_TABLES.items()
+}
+
+
+def _ward_rollup_params(return_type: str) -> dict[str, object]:
+    return {"long_lease_years": LONG_LEASE_YEARS} if return_type == "partnerships" else {}
 # Every table this module derives from the rows (all dropped and rebuilt by `rebuild`).
 DERIVED_TABLES: tuple[str, ...] = (
     *FACT_TABLES.values(), *(n for names in ROLLUP_TABLES.values() for n in names),
@@ -427,7 +450,7 @@ def _refresh_ward_rollup(con: duckdb.DuckDBPyConnection, return_type: str,
     for quarter, wards in sorted(by_quarter.items()):
         params = {"quarter": quarter, "wards": sorted(wards)}
         con.execute(f"DELETE FROM {table} WHERE {where}", params)  # noqa: S608 - fixed names
-        con.execute(build.format(where=where), params)
+        con.execute(build.format(where=where), {**params, **_ward_rollup_params(return_type)})
 
 
 def refresh_wards(con: duckdb.DuckDBPyConnection) -> None:
@@ -467,7 +490,8 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> None:
         if return_type in WARD_ROLLUP:
             table, build = WARD_ROLLUP[return_type]
             con.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
-            con.execute(build.format(where="TRUE"))  # the facts hold current submissions only
+            # the facts hold current submissions only
+            con.execute(build.format(where="TRUE"), _ward_rollup_params(return_type))
     _rebuild_partnership_rollup(con, None)
     _set_version(con)
 

@@ -495,3 +495,40 @@ def test_the_wide_index_equals_the_per_group_query_bit_for_bit(demo_db):
                     assert np.array_equal(x, y, equal_nan=True), (label, by, scope)
                     checked += int((~np.isnan(x)).sum())
         assert checked > 1000  # figures, not only blanks
+
+
+def test_partnership_ward_rollup_counts_each_register_row_per_ward(council):
+    # P1: an asset transfer on a 30-year lease in Ashby (started 2020); P2: a co-production in
+    # Dunmore started in 2025-26 Q1
+    def send(directorate: str, short: str, *ids: str, quarter: str = Q):
+        rows = {"P1": "P1,Friends of Ashby Park,vcse,community_asset_transfer,Ashby,01/04/2020,,1000,30",
+                "P2": "P2,Dunmore Trust,vcse,coproduction,Dunmore,01/05/2025,,500,",
+                "P3": "P3,Ashby Youth,vcse,coproduction,Ashby,01/08/2025,,500,"}
+        body = "".join(f"{short},{quarter},{rows[i]}\n" for i in ids)
+        return submit_return(council, return_type="partnerships", directorate=directorate,
+                             quarter=quarter, content=(PARTNERSHIPS_HEADER + body).encode(),
+                             file_name="p.csv", user="Jo")
+
+    assert send("Adults and Health", "ADH", "P1", "P2").status == "accepted"
+    assert send("Place", "Place", "P1", "P3").status == "accepted"  # P3 starts in Q2: new
+    # start_quarter is kept only where it is the row's own quarter (what a one-quarter figure needs)
+    assert _facts(council, "partnership_ward_rollup") == [
+        (Q, ASHBY, Q, False, False, 1), (Q, ASHBY, None, True, True, 2),
+        (Q, DUNMORE, None, False, False, 1)]
+    again = send("Adults and Health", "ADH", "P2")  # Adults and Health drops P1
+    assert again.superseded is not None
+    assert _facts(council, "partnership_ward_rollup") == [
+        (Q, ASHBY, Q, False, False, 1), (Q, ASHBY, None, True, True, 1),
+        (Q, DUNMORE, None, False, False, 1)]
+    q1 = send("Place", "Place", "P1", quarter=Q1)
+    assert q1.status == "accepted", q1.problems  # another quarter: its own rows
+    assert {r[0] for r in _facts(council, "partnership_ward_rollup")} == {Q, Q1}
+    with warehouse.read_only(council) as con:
+        table = kpi_frame(con, Scope((Q,)), "ward").set_index("grp")
+        assert table.loc[ASHBY, ["active_partnerships", "new_partnerships", "cat_partnerships",
+                                 "cat_long_lease"]].tolist() == [2, 1, 1, 1]
+        for by in ("neighbourhood", "ward"):
+            assert_same_kpis(con, Scope((Q,)), by)
+            # several quarters in one window: read from the facts, one count per partnership
+            assert_same_kpis(con, Scope((Q1, Q)), by)
+            assert_same_kpis(con, Scope((Q,)), by, [(Q1,), (Q,), (Q1, Q)])

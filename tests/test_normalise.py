@@ -23,6 +23,12 @@ def test_quarter_spellings_all_read_as_canonical(text):
     assert q.parse_quarter(text) == "2025-26 Q2"
 
 
+def test_an_early_year_keeps_four_digits():
+    # found by tests/test_properties.py: 'Q1 0001/02' was read as '1-02 Q1', not canonical
+    assert q.parse_quarter("Q1 0001/02") == "0001-02 Q1"
+    assert q.shift_quarter("0001-02 Q1", 4) == "0002-03 Q1"
+
+
 @pytest.mark.parametrize("text", ["2025-27 Q1", "Q5 2025/26", "2025 Q2", "July 2025", ""])
 def test_unreadable_quarters_are_rejected(text):
     with pytest.raises(ValueError, match="is not a quarter"):

@@ -6,6 +6,7 @@
 -- $by ('council' | 'directorate' | 'neighbourhood' | 'ward'),
 -- $long_lease_years (25).
 -- @include _scope_groups.sql  (WITH windows, scope_wards, settings, group_keys, groups)
+-- @include _partnerships_source.sql  (partnerships_source)
 scoped AS (  -- register rows in scope (partnership_facts), once per window, tagged with their group
     SELECT
         win.window_id,
@@ -19,10 +20,10 @@ scoped AS (  -- register rows in scope (partnership_facts), once per window, tag
         p.partnership_id,
         p.quarter,
         p.start_quarter,
-        p.arrangement = 'community_asset_transfer' AS is_cat,
-        p.arrangement = 'community_asset_transfer'
-            AND coalesce(p.lease_years >= $long_lease_years, FALSE) AS is_long_cat
-    FROM partnership_facts AS p
+        p.is_cat,
+        p.is_long_cat,
+        p.partnerships
+    FROM partnerships_source AS p
     JOIN windows AS win ON win.quarter = p.quarter
     CROSS JOIN settings
     LEFT JOIN scope_wards AS w ON w.ward_code = p.ward_code AND w.quarter = p.quarter
@@ -38,7 +39,8 @@ window_size AS (
 ),
 distinct_partnerships AS (  -- a partnership once per window and group, as its latest register says
     -- one quarter: a register lists each partnership once, so every row is already distinct
-    SELECT s.window_id, s.grp, s.start_quarter, s.is_cat, s.is_long_cat
+    -- (`partnerships` of them: 1 per fact, the count of a ward roll-up row)
+    SELECT s.window_id, s.grp, s.start_quarter, s.is_cat, s.is_long_cat, s.partnerships
     FROM scoped AS s
     JOIN window_size AS z USING (window_id)
     WHERE z.quarters = 1
@@ -47,7 +49,8 @@ distinct_partnerships AS (  -- a partnership once per window and group, as its l
     SELECT s.window_id, s.grp,
         arg_max(s.start_quarter, s.quarter),
         arg_max(s.is_cat, s.quarter),
-        arg_max(s.is_long_cat, s.quarter)
+        arg_max(s.is_long_cat, s.quarter),
+        1
     FROM scoped AS s
     JOIN window_size AS z USING (window_id)
     WHERE z.quarters > 1
@@ -59,7 +62,8 @@ flagged AS (
         d.grp,
         win.quarter IS NOT NULL AS is_new,  -- started in one of the window's quarters
         d.is_cat,
-        d.is_long_cat
+        d.is_long_cat,
+        d.partnerships
     FROM distinct_partnerships AS d
     LEFT JOIN windows AS win ON win.window_id = d.window_id AND win.quarter = d.start_quarter
 ),
@@ -67,10 +71,10 @@ totals AS (
     SELECT
         window_id,
         grp,
-        count(*) AS active_partnerships,
-        count(*) FILTER (WHERE is_new) AS new_partnerships,
-        count(*) FILTER (WHERE is_cat) AS cat_partnerships,
-        count(*) FILTER (WHERE is_long_cat) AS cat_long_lease
+        sum(partnerships) AS active_partnerships,
+        coalesce(sum(partnerships) FILTER (WHERE is_new), 0) AS new_partnerships,
+        coalesce(sum(partnerships) FILTER (WHERE is_cat), 0) AS cat_partnerships,
+        coalesce(sum(partnerships) FILTER (WHERE is_long_cat), 0) AS cat_long_lease
     FROM flagged
     GROUP BY window_id, grp
 )
