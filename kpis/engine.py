@@ -145,6 +145,7 @@ WARD_SOURCES: dict[str, str] = {
     "_budget_source.sql": "_budget_ward_source.sql",
     "_engagement_source.sql": "_engagement_ward_source.sql",
     "_partnerships_source.sql": "_partnerships_ward_source.sql",
+    "_equality_from_facts.sql": "_equality_from_ward_rollup.sql",
 }
 
 

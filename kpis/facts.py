@@ -34,7 +34,9 @@ neighbourhood in scope), so they read a few rows per return instead of its ward-
   facts of the current submissions summed per (quarter, ward) over every directorate (and
   mechanism; method and stage; partnerships counted by their flags, with the start quarter kept
   only where it is the row's own quarter, so they serve one-quarter figures only), borough-wide
-  rows left out. They serve the figures with wards or neighbourhoods in
+  rows left out. `equality_ward_rollup` holds equality_rollup's four sums per group per
+  (quarter, ward), from engagement_ward_rollup and the wards' shares: a wards load rebuilds it
+  (`refresh_wards`), and a return's write recomputes the pairs it touches. They serve the figures with wards or neighbourhoods in
   scope and no directorate filter (the ward and neighbourhood pages, a ward's trend): a quarter's
   rows are one per ward instead of one per directorate, ward, method and stage. They hold no
   submission ids: storing a return recomputes the rows of the (quarter, ward) pairs its facts,
@@ -63,7 +65,7 @@ from etl.contract import DEMOGRAPHIC_COLUMNS, DIMENSIONS
 from kpis.methodology import LONG_LEASE_YEARS
 
 # The long-lease threshold is built into partnership_rollup: changing it rebuilds the facts.
-FACTS_VERSION = f"4-lease{LONG_LEASE_YEARS}"
+FACTS_VERSION = f"5-lease{LONG_LEASE_YEARS}"
 SQL_DIR = Path(__file__).with_name("sql")
 FACT_TABLES: dict[str, str] = {
     "budget": "budget_facts",
@@ -159,6 +161,11 @@ CREATE TABLE IF NOT EXISTS engagement_ward_rollup (
     feedback_activities BIGINT NOT NULL,
     {_groups}
 );
+CREATE TABLE IF NOT EXISTS equality_ward_rollup (
+    quarter VARCHAR NOT NULL,
+    ward_code VARCHAR NOT NULL,
+    {_equality_columns}
+);
 CREATE TABLE IF NOT EXISTS partnership_ward_rollup (
     quarter VARCHAR NOT NULL,
     ward_code VARCHAR NOT NULL,
@@ -218,8 +225,10 @@ BUILD: dict[str, str] = {
 }
 
 
-def _equality_build() -> str:
-    """equality_rollup from engagement_facts and the wards' shares (kpis/sql/equality.sql's rule:
+def _equality_build(table: str = "equality_rollup", source: str = "engagement_facts",
+                    keys: tuple[str, ...] = ("submission_id", "quarter", "directorate")) -> str:
+    """`table` (equality_rollup: per submission; equality_ward_rollup: per quarter and ward, from
+    engagement_ward_rollup) from `source` and the wards' shares (kpis/sql/equality.sql's rule:
     each return's quarter uses its quarter's ward set; a ward's share of g is pop_g over its
     dimension's population, NULL when any count is blank or they sum to 0; an activity with no
     ward, or on a ward not in its quarter's set, takes the council's share over the set's wards
@@ -256,10 +265,11 @@ def _equality_build() -> str:
     # (braces doubled: the query is formatted again with its `where`)
     quarter_wards = (SQL_DIR / "_quarter_wards.sql").read_text(encoding="utf-8")
     quarter_wards = quarter_wards.replace("{", "{{").replace("}", "}}")
+    ward_keys = ", ".join(dict.fromkeys((*keys, "ward_code")))
     return f"""
-        INSERT INTO equality_rollup
+        INSERT INTO {table}
         WITH scope_quarters AS (
-            SELECT DISTINCT quarter FROM engagement_facts WHERE {{where}}
+            SELECT DISTINCT quarter FROM {source} WHERE {{where}}
         ),
         {quarter_wards}
         ward_population AS (
@@ -279,24 +289,24 @@ def _equality_build() -> str:
             GROUP BY quarter
         ),
         per_ward AS (
-            SELECT submission_id, quarter, directorate, ward_code,
+            SELECT {ward_keys},
             {per_ward}
-            FROM engagement_facts
+            FROM {source}
             WHERE {{where}}
-            GROUP BY submission_id, quarter, directorate, ward_code
+            GROUP BY {ward_keys}
         ),
         with_share AS (
-            SELECT s.submission_id, s.quarter, s.directorate,
+            SELECT {", ".join(f"s.{k}" for k in keys)},
             {known},
             {shares}
             FROM per_ward AS s
             LEFT JOIN council_share AS cs ON cs.quarter = s.quarter
             LEFT JOIN ward_share AS ws ON ws.ward_code = s.ward_code AND ws.quarter = s.quarter
         )
-        SELECT submission_id, quarter, directorate,
+        SELECT {", ".join(keys)},
         {sums}
         FROM with_share
-        GROUP BY submission_id, quarter, directorate
+        GROUP BY {", ".join(keys)}
     """  # noqa: S608 - formatted from the contract's fixed column names, no user text
 
 
@@ -377,12 +387,19 @@ WARD_ROLLUP: dict[str, tuple[str, str]] = {  # return type -> (table, build quer
 }
 
 
+# equality_ward_rollup: equality_rollup's four sums per group, per quarter and ward, from
+# engagement_ward_rollup (so its rounding is that of a ward figure over every directorate: one
+# expected count per quarter and ward). It uses the wards' shares: a wards load rebuilds it.
+EQUALITY_WARD_ROLLUP = _equality_build(
+    "equality_ward_rollup", "engagement_ward_rollup", ("quarter", "ward_code"))
+
+
 def _ward_rollup_params(return_type: str) -> dict[str, object]:
     return {"long_lease_years": LONG_LEASE_YEARS} if return_type == "partnerships" else {}
 # Every table this module derives from the rows (all dropped and rebuilt by `rebuild`).
 DERIVED_TABLES: tuple[str, ...] = (
     *FACT_TABLES.values(), *(n for names in ROLLUP_TABLES.values() for n in names),
-    *(table for table, _ in WARD_ROLLUP.values()), "partnership_rollup",
+    *(table for table, _ in WARD_ROLLUP.values()), "equality_ward_rollup", "partnership_rollup",
 )
 _ONE = "submission_id = $id"
 _CURRENT = (
@@ -451,6 +468,9 @@ def _refresh_ward_rollup(con: duckdb.DuckDBPyConnection, return_type: str,
         params = {"quarter": quarter, "wards": sorted(wards)}
         con.execute(f"DELETE FROM {table} WHERE {where}", params)  # noqa: S608 - fixed names
         con.execute(build.format(where=where), {**params, **_ward_rollup_params(return_type)})
+        if return_type == "engagement":  # and the equality sums of the same pairs
+            con.execute(f"DELETE FROM equality_ward_rollup WHERE {where}", params)  # noqa: S608
+            con.execute(EQUALITY_WARD_ROLLUP.format(where=where), params)
 
 
 def refresh_wards(con: duckdb.DuckDBPyConnection) -> None:
@@ -458,6 +478,8 @@ def refresh_wards(con: duckdb.DuckDBPyConnection) -> None:
     loads the wards."""
     con.execute("DELETE FROM equality_rollup")
     con.execute(ROLLUP["engagement"][1].format(where=_CURRENT), {"kind": "engagement"})
+    con.execute("DELETE FROM equality_ward_rollup")
+    con.execute(EQUALITY_WARD_ROLLUP.format(where="TRUE"))
 
 
 def _rebuild_partnership_rollup(con: duckdb.DuckDBPyConnection, directorate: str | None) -> None:
@@ -492,6 +514,7 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
             # the facts hold current submissions only
             con.execute(build.format(where="TRUE"), _ward_rollup_params(return_type))
+    con.execute(EQUALITY_WARD_ROLLUP.format(where="TRUE"))
     _rebuild_partnership_rollup(con, None)
     _set_version(con)
 

@@ -532,3 +532,39 @@ def test_partnership_ward_rollup_counts_each_register_row_per_ward(council):
             # several quarters in one window: read from the facts, one count per partnership
             assert_same_kpis(con, Scope((Q1, Q)), by)
             assert_same_kpis(con, Scope((Q,)), by, [(Q1,), (Q,), (Q1, Q)])
+
+
+def test_equality_ward_rollup_follows_supersede_and_a_wards_load(council):
+    from kpis import equality_breakdown
+    from tests.conftest import WARDS_CSV, load_reference
+
+    def ashby_female() -> tuple:
+        with warehouse.read_only(council) as con:
+            return con.execute(
+                "SELECT p_female, k_female, CAST(e_female AS DOUBLE), l_female"
+                " FROM equality_ward_rollup WHERE ward_code = ?", [ASHBY]).fetchone()
+
+    def ward_shares() -> tuple[float, float]:
+        with warehouse.read_only(council) as con:
+            frame = equality_breakdown(con, Scope((Q,), wards=(ASHBY,)))
+        row = frame[frame["group"] == "female"].iloc[0]
+        return row["p_share"], row["q_share"]
+
+    _send(council, "Adults and Health", "".join(_engagement(8).decode().splitlines(True)[1:]),
+          "engagement")
+    # Ashby: 10 participants, 8 female; its female share 500/1,000 (the borough-wide activity is
+    # in no ward's row)
+    assert ashby_female() == (8, 10, pytest.approx(5.0), None)
+    assert ward_shares() == (pytest.approx(0.8), pytest.approx(0.5))
+    _send(council, "Adults and Health", "".join(_engagement(4).decode().splitlines(True)[1:]),
+          "engagement")
+    assert ashby_female() == (4, 10, pytest.approx(5.0), None)
+    wards = WARDS_CSV.replace("E05000001,Ashby,North,1000,100,300,300,100,500,500",
+                              "E05000001,Ashby,North,1000,100,300,300,100,300,700")
+    assert load_reference(council, kind="wards", content=wards.encode(), file_name="w.csv",
+                          user="admin").ok
+    assert ashby_female() == (4, 10, pytest.approx(3.0), None)
+    assert ward_shares() == (pytest.approx(0.4), pytest.approx(0.3))
+    with warehouse.read_only(council) as con:
+        for by in ("neighbourhood", "ward"):
+            assert_same_kpis(con, Scope((Q,)), by)
