@@ -446,14 +446,11 @@ def store(
 
 
 def _wards_of(con: duckdb.DuckDBPyConnection, table: str, submissions: list[int]) -> list[tuple[str, str]]:
-    """The (quarter, ward) pairs the facts of these submissions name."""
-    if not submissions:
-        return []
-    return con.execute(
+    """The (quarter, ward) pairs the facts of these submissions name (one equality per id: the
+    data files' statistics then skip the files that cannot hold it)."""
+    return [pair for sid in submissions for pair in con.execute(
         f"SELECT DISTINCT quarter, ward_code FROM {table}"  # noqa: S608 - fixed names
-        " WHERE list_contains($ids, submission_id) AND ward_code IS NOT NULL",
-        {"ids": submissions},
-    ).fetchall()
+        " WHERE submission_id = $id AND ward_code IS NOT NULL", {"id": sid}).fetchall()]
 
 
 def _refresh_ward_rollup(con: duckdb.DuckDBPyConnection, return_type: str,
