@@ -65,7 +65,7 @@ from etl.contract import DEMOGRAPHIC_COLUMNS, DIMENSIONS
 from kpis.methodology import LONG_LEASE_YEARS
 
 # The long-lease threshold is built into partnership_rollup: changing it rebuilds the facts.
-FACTS_VERSION = f"5-lease{LONG_LEASE_YEARS}"
+FACTS_VERSION = f"6-lease{LONG_LEASE_YEARS}"
 SQL_DIR = Path(__file__).with_name("sql")
 FACT_TABLES: dict[str, str] = {
     "budget": "budget_facts",
@@ -76,9 +76,9 @@ FACT_TABLES: dict[str, str] = {
 _groups = ",\n    ".join(f"{g} BIGINT NOT NULL" for g in DEMOGRAPHIC_COLUMNS)
 # Per group g of equality_rollup: p_g participants of g, k_g participants of known group in g's
 # dimension (both where the activity's ward has a share for g), e_g the expected count
-# (k times the share, each ward's rounded to 9 decimals), l_g participants of g left out.
+# (k times the share, each ward's rounded to 12 decimals), l_g participants of g left out.
 _equality_columns = ",\n    ".join(
-    f"p_{g} BIGINT, k_{g} BIGINT, e_{g} DECIMAL(38, 9), l_{g} BIGINT" for g in DEMOGRAPHIC_COLUMNS
+    f"p_{g} BIGINT, k_{g} BIGINT, e_{g} DECIMAL(38, 12), l_{g} BIGINT" for g in DEMOGRAPHIC_COLUMNS
 )
 
 DDL = f"""
@@ -257,7 +257,7 @@ def _equality_build(table: str = "equality_rollup", source: str = "engagement_fa
     sums = ",\n        ".join(
         f"CAST(sum(n_{g}) FILTER (WHERE s_{g} IS NOT NULL) AS BIGINT), "
         f"CAST(sum(known_{dim_of[g]}) FILTER (WHERE s_{g} IS NOT NULL) AS BIGINT), "
-        f"sum(CAST(known_{dim_of[g]} * s_{g} AS DECIMAL(38, 9))), "
+        f"sum(CAST(known_{dim_of[g]} * s_{g} AS DECIMAL(38, 12))), "
         f"CAST(sum(n_{g}) FILTER (WHERE s_{g} IS NULL) AS BIGINT)"
         for g in DEMOGRAPHIC_COLUMNS
     )

@@ -516,7 +516,7 @@ ARITHMETIC_NOTES: tuple[str, ...] = (
     "Money is summed as exact decimals (pennies) and counts as exact integers; each ratio is "
     "one division of two exact sums, made once at the end.",
     "The expected counts of the engagement equality index (known participants x population "
-    "share) are rounded once per ward (its activities' known participants summed) to 9 decimal "
+    "share) are rounded once per ward (its activities' known participants summed) to 12 decimal "
     "places and summed exactly as decimals; "
     "the few per-group and per-dimension terms are added in a fixed order. A floating-point sum "
     "over many rows would otherwise change in its last digit with the order parallel threads "
