@@ -351,10 +351,11 @@ PARTNERSHIP_ROLLUP = """
 """
 
 
-def _ward_rollup_build(return_type: str) -> str:
-    """The ward roll-up of `return_type` for the (quarter, ward) pairs `{where}` picks, summed from
-    the facts through the same CTE the ward-level KPI queries read them by (kpis/sql/_<type>_source.sql),
-    so the roll-up and the facts cannot disagree on a rule such as early engagement."""
+def _ward_rollup_build(return_type: str, table: str) -> str:
+    """`table`, the ward roll-up of `return_type`, for the (quarter, ward) pairs `{where}` picks,
+    summed from the facts through the same CTE the ward-level KPI queries read them by
+    (kpis/sql/_<type>_source.sql), so the roll-up and the facts cannot disagree on a rule such as
+    early engagement."""
     source = (SQL_DIR / f"_{return_type}_source.sql").read_text(encoding="utf-8")
     source = source.rstrip().removesuffix(",").replace("{", "{{").replace("}", "}}")
     keys = "quarter, ward_code"
@@ -368,7 +369,7 @@ def _ward_rollup_build(return_type: str) -> str:
                  " is_cat, is_long_cat")
         sums = "count(*)"
     return f"""
-        INSERT INTO {WARD_ROLLUP_TABLES[return_type]}
+        INSERT INTO {table}
         WITH {source}
         SELECT {keys}, {sums}
         FROM {return_type}_source
@@ -377,29 +378,32 @@ def _ward_rollup_build(return_type: str) -> str:
     """  # noqa: S608 - formatted from fixed names, no user text
 
 
-WARD_ROLLUP_TABLES: dict[str, str] = {
-    "budget": "budget_ward_rollup",
-    "engagement": "engagement_ward_rollup",
-    "partnerships": "partnership_ward_rollup",
-}
-WARD_ROLLUP: dict[str, tuple[str, str]] = {  # return type -> (table, build query)
-    kind: (table, _ward_rollup_build(kind)) for kind, table in WARD_ROLLUP_TABLES.items()
-}
-
-
-# equality_ward_rollup: equality_rollup's four sums per group, per quarter and ward, from
-# engagement_ward_rollup (so its rounding is that of a ward figure over every directorate: one
-# expected count per quarter and ward). It uses the wards' shares: a wards load rebuilds it.
+# Per return type, its ward roll-ups as (table, build query), in build order. Each query sums
+# the pairs `{where}` picks. equality_ward_rollup: equality_rollup's four sums per group, per
+# quarter and ward, from engagement_ward_rollup (so its rounding is that of a ward figure over
+# every directorate: one expected count per quarter and ward); it uses the wards' shares, so a
+# wards load rebuilds it too (`refresh_wards`).
 EQUALITY_WARD_ROLLUP = _equality_build(
     "equality_ward_rollup", "engagement_ward_rollup", ("quarter", "ward_code"))
+WARD_ROLLUP: dict[str, list[tuple[str, str]]] = {
+    "budget": [("budget_ward_rollup", _ward_rollup_build("budget", "budget_ward_rollup"))],
+    "engagement": [
+        ("engagement_ward_rollup", _ward_rollup_build("engagement", "engagement_ward_rollup")),
+        ("equality_ward_rollup", EQUALITY_WARD_ROLLUP),
+    ],
+    "partnerships": [
+        ("partnership_ward_rollup", _ward_rollup_build("partnerships", "partnership_ward_rollup"))],
+}
 
 
 def _ward_rollup_params(return_type: str) -> dict[str, object]:
     return {"long_lease_years": LONG_LEASE_YEARS} if return_type == "partnerships" else {}
+
+
 # Every table this module derives from the rows (all dropped and rebuilt by `rebuild`).
 DERIVED_TABLES: tuple[str, ...] = (
     *FACT_TABLES.values(), *(n for names in ROLLUP_TABLES.values() for n in names),
-    *(table for table, _ in WARD_ROLLUP.values()), "equality_ward_rollup", "partnership_rollup",
+    *(table for tables in WARD_ROLLUP.values() for table, _ in tables), "partnership_rollup",
 )
 _ONE = "submission_id = $id"
 _CURRENT = (
@@ -425,7 +429,7 @@ def store(
     """
     old = [int(s) for s in superseded]
     tables = (FACT_TABLES[return_type], *ROLLUP_TABLES.get(return_type, ()))
-    touched = _wards_of(con, FACT_TABLES[return_type], old) if return_type in WARD_ROLLUP else []
+    touched = _wards_of(con, FACT_TABLES[return_type], old)
     if old:
         for table in tables:
             con.execute(
@@ -435,9 +439,8 @@ def store(
     con.execute(BUILD[return_type].format(where=_ONE), {"id": int(submission_id)})
     for query in ROLLUP.get(return_type, ()):
         con.execute(query.format(where=_ONE), {"id": int(submission_id)})
-    if return_type in WARD_ROLLUP:
-        touched += _wards_of(con, FACT_TABLES[return_type], [int(submission_id)])
-        _refresh_ward_rollup(con, return_type, touched)
+    touched += _wards_of(con, FACT_TABLES[return_type], [int(submission_id)])
+    _refresh_ward_rollup(con, return_type, touched)
     if return_type == "partnerships":
         row = con.execute(
             "SELECT directorate FROM submissions WHERE submission_id = ?", [int(submission_id)]
@@ -456,18 +459,15 @@ def _wards_of(con: duckdb.DuckDBPyConnection, table: str, submissions: list[int]
 def _refresh_ward_rollup(con: duckdb.DuckDBPyConnection, return_type: str,
                          pairs: Iterable[tuple[str, str]]) -> None:
     """Recompute the ward roll-up rows of these (quarter, ward) pairs from the current facts."""
-    table, build = WARD_ROLLUP[return_type]
     by_quarter: dict[str, set[str]] = {}
     for quarter, ward in pairs:
         by_quarter.setdefault(quarter, set()).add(ward)
     where = "quarter = $quarter AND list_contains($wards, ward_code)"
     for quarter, wards in sorted(by_quarter.items()):
         params = {"quarter": quarter, "wards": sorted(wards)}
-        con.execute(f"DELETE FROM {table} WHERE {where}", params)  # noqa: S608 - fixed names
-        con.execute(build.format(where=where), {**params, **_ward_rollup_params(return_type)})
-        if return_type == "engagement":  # and the equality sums of the same pairs
-            con.execute(f"DELETE FROM equality_ward_rollup WHERE {where}", params)  # noqa: S608
-            con.execute(EQUALITY_WARD_ROLLUP.format(where=where), params)
+        for table, build in WARD_ROLLUP[return_type]:
+            con.execute(f"DELETE FROM {table} WHERE {where}", params)  # noqa: S608 - fixed names
+            con.execute(build.format(where=where), {**params, **_ward_rollup_params(return_type)})
 
 
 def refresh_wards(con: duckdb.DuckDBPyConnection) -> None:
@@ -500,18 +500,12 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     for name in DERIVED_TABLES:
         con.execute(f"DROP TABLE IF EXISTS {name}")  # noqa: S608 - fixed names
     con.execute(DDL)
-    for return_type, table in FACT_TABLES.items():
-        for name in (table, *ROLLUP_TABLES.get(return_type, ())):
-            con.execute(f"DELETE FROM {name}")  # noqa: S608 - fixed names
+    for return_type in FACT_TABLES:  # into the tables just made, empty
         con.execute(BUILD[return_type].format(where=_CURRENT), {"kind": return_type})
         for query in ROLLUP.get(return_type, ()):
             con.execute(query.format(where=_CURRENT), {"kind": return_type})
-        if return_type in WARD_ROLLUP:
-            table, build = WARD_ROLLUP[return_type]
-            con.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
-            # the facts hold current submissions only
+        for _, build in WARD_ROLLUP[return_type]:  # the facts hold current submissions only
             con.execute(build.format(where="TRUE"), _ward_rollup_params(return_type))
-    con.execute(EQUALITY_WARD_ROLLUP.format(where="TRUE"))
     _rebuild_partnership_rollup(con, None)
     _set_version(con)
 

@@ -550,14 +550,14 @@ def test_equality_ward_rollup_follows_supersede_and_a_wards_load(council):
         row = frame[frame["group"] == "female"].iloc[0]
         return row["p_share"], row["q_share"]
 
-    _send(council, "Adults and Health", "".join(_engagement(8).decode().splitlines(True)[1:]),
-          "engagement")
+    submit_return(council, return_type="engagement", directorate="Adults and Health", quarter=Q,
+                  content=_engagement(8), file_name="e.csv", user="Jo")
     # Ashby: 10 participants, 8 female; its female share 500/1,000 (the borough-wide activity is
     # in no ward's row)
     assert ashby_female() == (8, 10, pytest.approx(5.0), None)
     assert ward_shares() == (pytest.approx(0.8), pytest.approx(0.5))
-    _send(council, "Adults and Health", "".join(_engagement(4).decode().splitlines(True)[1:]),
-          "engagement")
+    submit_return(council, return_type="engagement", directorate="Adults and Health", quarter=Q,
+                  content=_engagement(4), file_name="e.csv", user="Jo")
     assert ashby_female() == (4, 10, pytest.approx(5.0), None)
     wards = WARDS_CSV.replace("E05000001,Ashby,North,1000,100,300,300,100,500,500",
                               "E05000001,Ashby,North,1000,100,300,300,100,300,700")

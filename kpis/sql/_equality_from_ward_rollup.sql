@@ -14,32 +14,7 @@ wide_totals AS (  -- per window and output group: the roll-up's sums (expected: 
             WHEN 'neighbourhood' THEN w.neighbourhood
             WHEN 'ward' THEN w.ward_code
         END AS grp,
-        CAST(sum(r.p_age_16_24) AS DOUBLE) AS p_age_16_24, CAST(sum(r.k_age_16_24) AS DOUBLE) AS k_age_16_24,
-        sum(r.e_age_16_24) AS e_age_16_24, CAST(sum(r.l_age_16_24) AS DOUBLE) AS l_age_16_24,
-        CAST(sum(r.p_age_25_44) AS DOUBLE) AS p_age_25_44, CAST(sum(r.k_age_25_44) AS DOUBLE) AS k_age_25_44,
-        sum(r.e_age_25_44) AS e_age_25_44, CAST(sum(r.l_age_25_44) AS DOUBLE) AS l_age_25_44,
-        CAST(sum(r.p_age_45_64) AS DOUBLE) AS p_age_45_64, CAST(sum(r.k_age_45_64) AS DOUBLE) AS k_age_45_64,
-        sum(r.e_age_45_64) AS e_age_45_64, CAST(sum(r.l_age_45_64) AS DOUBLE) AS l_age_45_64,
-        CAST(sum(r.p_age_65_plus) AS DOUBLE) AS p_age_65_plus, CAST(sum(r.k_age_65_plus) AS DOUBLE) AS k_age_65_plus,
-        sum(r.e_age_65_plus) AS e_age_65_plus, CAST(sum(r.l_age_65_plus) AS DOUBLE) AS l_age_65_plus,
-        CAST(sum(r.p_female) AS DOUBLE) AS p_female, CAST(sum(r.k_female) AS DOUBLE) AS k_female,
-        sum(r.e_female) AS e_female, CAST(sum(r.l_female) AS DOUBLE) AS l_female,
-        CAST(sum(r.p_male) AS DOUBLE) AS p_male, CAST(sum(r.k_male) AS DOUBLE) AS k_male,
-        sum(r.e_male) AS e_male, CAST(sum(r.l_male) AS DOUBLE) AS l_male,
-        CAST(sum(r.p_ethnicity_white) AS DOUBLE) AS p_ethnicity_white, CAST(sum(r.k_ethnicity_white) AS DOUBLE) AS k_ethnicity_white,
-        sum(r.e_ethnicity_white) AS e_ethnicity_white, CAST(sum(r.l_ethnicity_white) AS DOUBLE) AS l_ethnicity_white,
-        CAST(sum(r.p_ethnicity_asian) AS DOUBLE) AS p_ethnicity_asian, CAST(sum(r.k_ethnicity_asian) AS DOUBLE) AS k_ethnicity_asian,
-        sum(r.e_ethnicity_asian) AS e_ethnicity_asian, CAST(sum(r.l_ethnicity_asian) AS DOUBLE) AS l_ethnicity_asian,
-        CAST(sum(r.p_ethnicity_black) AS DOUBLE) AS p_ethnicity_black, CAST(sum(r.k_ethnicity_black) AS DOUBLE) AS k_ethnicity_black,
-        sum(r.e_ethnicity_black) AS e_ethnicity_black, CAST(sum(r.l_ethnicity_black) AS DOUBLE) AS l_ethnicity_black,
-        CAST(sum(r.p_ethnicity_mixed) AS DOUBLE) AS p_ethnicity_mixed, CAST(sum(r.k_ethnicity_mixed) AS DOUBLE) AS k_ethnicity_mixed,
-        sum(r.e_ethnicity_mixed) AS e_ethnicity_mixed, CAST(sum(r.l_ethnicity_mixed) AS DOUBLE) AS l_ethnicity_mixed,
-        CAST(sum(r.p_ethnicity_other) AS DOUBLE) AS p_ethnicity_other, CAST(sum(r.k_ethnicity_other) AS DOUBLE) AS k_ethnicity_other,
-        sum(r.e_ethnicity_other) AS e_ethnicity_other, CAST(sum(r.l_ethnicity_other) AS DOUBLE) AS l_ethnicity_other,
-        CAST(sum(r.p_disabled) AS DOUBLE) AS p_disabled, CAST(sum(r.k_disabled) AS DOUBLE) AS k_disabled,
-        sum(r.e_disabled) AS e_disabled, CAST(sum(r.l_disabled) AS DOUBLE) AS l_disabled,
-        CAST(sum(r.p_not_disabled) AS DOUBLE) AS p_not_disabled, CAST(sum(r.k_not_disabled) AS DOUBLE) AS k_not_disabled,
-        sum(r.e_not_disabled) AS e_not_disabled, CAST(sum(r.l_not_disabled) AS DOUBLE) AS l_not_disabled
+-- @include _equality_rollup_sums.sql  (the 52 sums)
     FROM equality_ward_rollup AS r
     JOIN windows AS win ON win.quarter = r.quarter
     JOIN scope_wards AS w ON w.ward_code = r.ward_code AND w.quarter = r.quarter
