@@ -7,10 +7,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup run demo test test-fast browser-deps lint format bench bench-load bench-pages clean
 
+# Bytecode is compiled at install: where PYTHONDONTWRITEBYTECODE is set, every command would
+# otherwise compile pandas and pandera again at start (2-3 s each).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e . --group dev
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e . --group dev
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -101,6 +101,7 @@ def _to_number(text: pd.Series, kind: str) -> pd.Series:
 
 
 ColumnParser = Callable[[pd.Series], tuple[pd.Series, pd.Series]]
+_SAMPLE = 4096  # cells looked at to tell a column of few spellings from one of distinct cells
 
 
 def parse_by_distinct(parse: ColumnParser, s: pd.Series) -> tuple[pd.Series, pd.Series, np.ndarray, object] | None:
@@ -114,6 +115,9 @@ def parse_by_distinct(parse: ColumnParser, s: pd.Series) -> tuple[pd.Series, pd.
     """
     if not (s.dtype == object or isinstance(s.dtype, pd.StringDtype)):
         return None
+    head = s.iloc[:_SAMPLE]
+    if len(s) > 4 * _SAMPLE and 2 * head.nunique() > len(head):
+        return None  # mostly distinct from the start (references, names): hashing the rest is waste
     positions, uniques = pd.factorize(s, use_na_sentinel=True)
     if 2 * len(uniques) > len(s):
         return None

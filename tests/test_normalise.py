@@ -139,6 +139,17 @@ def test_repeated_cells_parse_as_each_cell_alone(parse, cells):
     assert values.index.equals(column.index)
 
 
+def test_a_column_distinct_from_its_start_is_parsed_as_it_is_and_a_repetitive_one_by_spelling():
+    distinct = pd.Series([f"{i:,}" for i in range(20_000)], dtype="string")
+    assert n.parse_by_distinct(n.parse_int.__wrapped__, distinct) is None
+    values, reasons = n.parse_int(distinct)
+    assert values.iloc[1234] == 1234 and values.iloc[19_999] == 19_999 and reasons.isna().all()
+    repetitive = pd.Series([str(i % 50) for i in range(20_000)] + ["x"], dtype="string")
+    spread = n.parse_by_distinct(n.parse_int.__wrapped__, repetitive)
+    assert spread is not None and len(spread[3]) == 51  # 0-49 and "x"
+    assert spread[0].iloc[123] == 23 and spread[1].iloc[-1] == "is not a whole number"
+
+
 def test_a_too_large_negative_whole_number_is_refused_without_a_value():
     values, reasons = n.parse_int(pd.Series(["-2200000000", "-12"], dtype="string"))
     assert values.isna().tolist() == [True, False] and values.iloc[1] == -12
