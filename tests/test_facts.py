@@ -568,3 +568,36 @@ def test_equality_ward_rollup_follows_supersede_and_a_wards_load(council):
     with warehouse.read_only(council) as con:
         for by in ("neighbourhood", "ward"):
             assert_same_kpis(con, Scope((Q,)), by)
+
+
+def _ward_order_in_files(council) -> list[list[str | None]]:
+    """The ward codes of partnership_facts as each current data file holds them, in file order."""
+    with warehouse.read_only(council) as con:
+        paths = [r[0] for r in con.execute(
+            "SELECT data_file FROM ducklake_list_files('wh', 'partnership_facts')").fetchall()]
+        return [[r[0] for r in con.execute("SELECT ward_code FROM read_parquet(?)", [p]).fetchall()]
+                for p in sorted(paths)]
+
+
+def test_partnership_facts_are_kept_in_ward_order_when_stored_merged_and_rebuilt(council):
+    # a ward's rolling-window figures read these facts: sorted files let a scan skip other wards
+    def send(quarter: str, *ids: str):
+        out = submit_return(council, return_type="partnerships", directorate="Adults and Health",
+                            quarter=quarter, content=_register(quarter, *ids), file_name="p.csv", user="Jo")
+        assert out.status == "accepted", out.problems
+
+    send(Q1, "P2", "P1")  # Dunmore's row first in the file, then Ashby's
+    send(Q, "P2", "P1")
+    files = _ward_order_in_files(council)
+    assert len(files) == 2 and all(f == [ASHBY, DUNMORE] for f in files)
+    assert ASHBY < DUNMORE
+    warehouse.compact_all(council)
+    assert _ward_order_in_files(council) == [[ASHBY, ASHBY, DUNMORE, DUNMORE]]
+    with warehouse.write(council) as con:  # an older definition's facts: rebuilt on the next write
+        con.execute("DELETE FROM meta WHERE key = 'facts_version'")
+    with warehouse.write(council):
+        pass
+    assert _ward_order_in_files(council) == [[ASHBY, ASHBY, DUNMORE, DUNMORE]]
+    with warehouse.read_only(council) as con:
+        assert_same_kpis(con, Scope((Q1, Q)), "ward")
+        assert_same_kpis(con, Scope((Q,)), "ward", [(Q1,), (Q,), (Q1, Q)])
