@@ -5,7 +5,9 @@
 
 1. Ingest: one engagement return of --ingest-rows rows (default 1,000,000), loaded by
    `python -m etl load`, by DuckDB's bare `read_csv` into a table in a file, and by plain pandas
-   + pandera, each in its own child process (seconds and that child's peak resident memory).
+   + pandera, each in its own child process (seconds and that child's peak resident memory);
+   then `etl load` of as many rows into the scale's warehouse (its first directorate's return for
+   the last quarter, sent again afterwards so the KPI figures stay as they were).
 2. Write cost: a 100-row engagement return stored into an empty warehouse and into the scale's
    warehouse (median of 5).
 3. Every KPI query a page runs, on the scale's warehouse (generated once and cached under
@@ -120,7 +122,17 @@ def tiny_council(folder: Path) -> Path:
     return make_council(folder / "council.duckdb")
 
 
-def ingest(rows: int, work: Path) -> list[dict[str, Any]]:
+def _etl_load(db: Path, directorate: str, csv: Path) -> tuple[float, float, str]:
+    seconds, rss, out = child([PYTHON, "-m", "etl", "load", "--db", str(db), "--return", "engagement",
+                               "--directorate", directorate, "--quarter", national.LAST_QUARTER,
+                               "--accept-warnings", str(csv)])
+    # (--accept-warnings: the synthetic figures are implausible on purpose; they are not the point)
+    return seconds, rss, out.strip().splitlines()[-1][:80] if out.strip() else ""
+
+
+def ingest(rows: int, work: Path, scale_db: Path | None = None, scale: str = "") -> list[dict[str, Any]]:
+    """The three loads of one file (`etl load` into the small test council, bare `read_csv`,
+    pandas + pandera), then, given the scale's warehouse, `etl load` of a file as big into it."""
     csv = national.BENCH_DIR / f"engagement_{rows}.csv"
     if not csv.exists():
         csv.parent.mkdir(parents=True, exist_ok=True)
@@ -128,11 +140,9 @@ def ingest(rows: int, work: Path) -> list[dict[str, Any]]:
     size = csv.stat().st_size / 1e6
     results = []
     db = tiny_council(work / "etl")
-    seconds, rss, out = child([PYTHON, "-m", "etl", "load", "--db", str(db), "--return", "engagement",
-                               "--directorate", "ADH", "--quarter", "2025-26 Q2", "--accept-warnings", str(csv)])
-    # (--accept-warnings: the synthetic figures are implausible on purpose; they are not the point)
+    seconds, rss, note = _etl_load(db, "ADH", csv)
     results.append({"how": "python -m etl load (read, validate, store, facts)", "seconds": seconds,
-                    "peak_mib": rss, "note": out.strip().splitlines()[-1][:80] if out.strip() else ""})
+                    "peak_mib": rss, "note": note})
     bare = work / "bare.duckdb"
     seconds, rss, _ = child([PYTHON, "-c", BARE_READ_CSV, str(bare), str(csv)])
     results.append({"how": "DuckDB bare read_csv into a file table", "seconds": seconds,
@@ -142,7 +152,37 @@ def ingest(rows: int, work: Path) -> list[dict[str, Any]]:
                     "peak_mib": rss, "note": out.strip()[:80]})
     for r in results:
         r["file"] = f"{rows:,} rows, {size:.0f} MB"
+    if scale_db is not None:
+        results.append(ingest_into(scale_db, rows, scale))
     return results
+
+
+def ingest_into(db: Path, rows: int, scale: str) -> dict[str, Any]:
+    """`etl load` of a `rows`-row engagement return into the scale's warehouse, superseding its
+    first directorate's return for the last quarter; that return's rows are then sent again, so
+    the figures the KPI benchmark reads are as before (the history keeps both submissions)."""
+    with warehouse.read_only(db) as con:
+        codes = [r[0] for r in con.execute("SELECT ward_code FROM wards ORDER BY ward_code").fetchall()]
+        name, short = con.execute(
+            "SELECT directorate, short_name FROM directorates WHERE directorate = ?",
+            [national.directorate_names(1)[0]]).fetchone()
+        before = con.execute(
+            "SELECT submission_id FROM current_submissions WHERE return_type = 'engagement'"
+            " AND directorate = ? AND quarter = ?", [name, national.LAST_QUARTER]).fetchone()
+    csv = national.BENCH_DIR / f"engagement_{scale}_{rows}.csv"
+    if not csv.exists():
+        csv.write_bytes(engagement_csv(rows, directorate=short, wards=[*codes, ""]))
+    size = csv.stat().st_size / 1e6
+    seconds, rss, note = _etl_load(db, short, csv)
+    if before is not None:
+        with warehouse.write(db) as con:
+            frame = con.execute("SELECT * EXCLUDE (submission_id) FROM engagement_rows"
+                                " WHERE submission_id = ? ORDER BY line_no", [before[0]]).df()
+            national.store_rows(con, "engagement", name, national.LAST_QUARTER,
+                                frame.set_index("line_no"), dt.datetime.now())
+    return {"how": f"python -m etl load into the {scale} warehouse ({len(codes):,} wards)",
+            "seconds": seconds, "peak_mib": rss, "note": note,
+            "file": f"{rows:,} rows, {size:.0f} MB"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -348,10 +388,14 @@ def markdown(info, summary, scale, kpi, load_s, ingest_rows, writes, notes, pin=
                   "| how | file | seconds | peak MiB | output |", "| --- | --- | --- | --- | --- |"]
         lines += [f"| {r['how']} | {r['file']} | {r['seconds']:.1f} | {r['peak_mib']:.0f} | {r['note']} |"
                   for r in ingest_rows]
-        etl_s, bare_s, pd_s = (r["seconds"] for r in ingest_rows)
+        etl_s, bare_s, pd_s = (r["seconds"] for r in ingest_rows[:3])
         lines += ["", f"`etl load` / bare `read_csv`: **{etl_s / bare_s:.2f}x** (target <= 2x); "
                   f"pandas + pandera / `etl load`: **{pd_s / etl_s:.2f}x** (target >= 1.5x); "
                   f"`etl load` peak: **{ingest_rows[0]['peak_mib']:.0f} MiB** (target < 1024)."]
+        for r in ingest_rows[3:]:
+            lines += ["", f"{r['how']}: / bare `read_csv` **{r['seconds'] / bare_s:.2f}x**; "
+                      f"pandas + pandera / it: **{pd_s / r['seconds']:.2f}x**; "
+                      f"peak **{r['peak_mib']:.0f} MiB**."]
     if writes:
         lines += ["", "## Write cost of a 100-row engagement return (median, in process)", "",
                   "| into | median s | all runs (s) |", "| --- | --- | --- |"]
@@ -434,7 +478,7 @@ def main() -> None:
         work = Path(tmp)
         if not args.skip_ingest:
             print(f"ingest of {args.ingest_rows:,} engagement rows:", flush=True)
-            ingest_rows = ingest(args.ingest_rows, work)
+            ingest_rows = ingest(args.ingest_rows, work, db, args.scale)
             for r in ingest_rows:
                 print(f"  {r['how']:55} {r['seconds']:7.1f} s  peak {r['peak_mib']:6.0f} MiB", flush=True)
         if not args.skip_write:

@@ -27,8 +27,10 @@ STAGES = ["priority_setting", "options", "decision", "implementation", "review"]
 WARDS = ["E05000001", "E05000002", "Dunmore", ""]
 
 
-def engagement_csv(rows: int, seed: int = 1) -> bytes:
-    """A valid engagement return for Adults and Health, 2025-26 Q2, with `rows` activities."""
+def engagement_csv(rows: int, seed: int = 1, directorate: str = "ADH",
+                   wards: tuple[str, ...] | list[str] = tuple(WARDS)) -> bytes:
+    """A valid engagement return for 2025-26 Q2 with `rows` activities, for Adults and Health in
+    the test council (or `directorate`, cycling through `wards`: codes, names, "" borough-wide)."""
     rng = random.Random(seed)
     out = [ENGAGEMENT_HEADER]
     for i in range(rows):
@@ -39,7 +41,7 @@ def engagement_csv(rows: int, seed: int = 1) -> bytes:
         d = rng.randint(0, total // 3)
         day = rng.randint(1, 30)
         out.append(
-            f"ADH,2025-26 Q2,A{i},{day:02d}/09/2025,{WARDS[i % 4]},{METHODS[i % 5]},{STAGES[i % 5]},{total},"
+            f"{directorate},2025-26 Q2,A{i},{day:02d}/09/2025,{wards[i % len(wards)]},{METHODS[i % 5]},{STAGES[i % 5]},{total},"
             f"{a[0]},{a[1]},{a[2]},{a[3]},{f},{total - f},{e[0]},{e[1]},{e[2]},{e[3]},{e[4]},{d},{total - d},"
             f"{'yes' if i % 3 else 'no'}\n"
         )
