@@ -220,7 +220,13 @@ class EngagementReturn(_ReturnBase):
 
 
 def _dimension_fits(df: pd.DataFrame, dimension: str) -> pd.Series:
-    total = df[list(c.DIMENSIONS[dimension])].sum(axis=1, min_count=1)
+    # the groups' sum, unknown where no group is given: column by column (a row-wise
+    # `sum(axis=1, min_count=1)` over nullable columns took 0.25 s per dimension at 1M rows)
+    groups = [df[name] for name in c.DIMENSIONS[dimension]]
+    total, given = groups[0].fillna(0), groups[0].notna()
+    for group in groups[1:]:
+        total, given = total + group.fillna(0), given | group.notna()
+    total = total.where(given)
     # A negative participants_total is reported on its own; comparing groups with it adds noise.
     unknowable = _either_missing(total, df.participants_total) | (df.participants_total < 0)
     return (unknowable | (total <= df.participants_total)).fillna(True).astype(bool)

@@ -61,6 +61,11 @@ Concurrency and atomicity
   `read_pinned(version)`, the app's cached reads: that snapshot with its small tables copied into
   memory once, so a council figure asks the catalog nothing (BENCHMARKS.md, "pinned snapshots").
 * `preview()` is a write transaction that is always rolled back (no copy, no lock).
+* Snapshots: after each write, those superseded more than SNAPSHOT_RETENTION (an hour) ago are
+  expired and the files only they could see deleted, so a write's cost and the data folder follow
+  the warehouse's contents, not its history. The submissions' history is in the tables (every
+  submission is kept), never in DuckLake's snapshots. A read that outlives the retention (a backup
+  of hours while returns arrive) stops with DuckLake's "No snapshot found".
 * Only DuckDB's own SQLite touches an embedded catalog that DuckDB has attached in this process
   (its snapshot id is read with `sqlite_scan`; the file's header once, then known by inode):
   another copy of SQLite, or any open-and-close of the file, would drop DuckDB's POSIX locks on it
@@ -118,6 +123,14 @@ _PG_LOCK_KEY = 0x4C4F43414C  # "LOCAL": the advisory lock writers of a shared wa
 # files whatever its history. `python -m etl compact` merges everything.
 COMPACTION_TIERS = (1 << 20, 16 << 20)  # bytes
 COMPACT_AT = 8
+# Snapshot expiry (see `expire_snapshots`). DuckLake keeps every snapshot, and with it every file,
+# delete file and column statistic a snapshot can still see, so each write reads more catalog as
+# the history grows (705 snapshots made a 100-row return 2.9x slower than into an empty
+# warehouse; BENCHMARKS.md). After each write, the snapshots superseded more than
+# SNAPSHOT_RETENTION ago are expired and the files that only they could see are deleted. A reader needs its snapshot for one
+# query or one pinned page (seconds), a backup for as long as it runs; one that outlives the
+# retention stops with DuckLake's "No snapshot found", never reads a partial snapshot.
+SNAPSHOT_RETENTION = dt.timedelta(hours=1)
 # Pinned snapshots for the app's reads (see `Warehouse.read_pinned`): a table of up to MIRROR_ROWS
 # rows is copied into memory once per snapshot; bigger tables and these are read from the lake.
 MIRROR_ROWS = 500_000
@@ -997,19 +1010,33 @@ class Warehouse:
                 raise WarehouseBusy(f"The warehouse was busy; nothing was stored: {_first_line(exc)}") from exc
             finally:
                 self._version_cache = (0.0, "")
-            # still first in the writers' queue: merge the small files this write tipped over a tier
-            self._compact_quietly(con)
+            # still first in the writers' queue: merge the small files this write tipped over a
+            # tier, and let go of the snapshots no reader needs any more
+            self._tidy_quietly(con)
 
-    def _compact_quietly(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Tiered compaction after a committed write; a failure leaves the files as they are (the
-        write is stored either way, and the next write or `etl compact` merges them)."""
-        try:
-            compact(con)
-        except duckdb.Error:
-            with contextlib.suppress(duckdb.Error):
-                con.execute("ROLLBACK")
-        finally:
-            self._version_cache = (0.0, "")
+    def _tidy_quietly(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Tiered compaction and snapshot expiry after a committed write; a failure leaves the files
+        and snapshots as they are (the write is stored either way, and the next write or
+        `etl compact` tidies them)."""
+        for tidy in (compact, lambda c: expire_snapshots(c, held=self._held_snapshots())):
+            try:
+                tidy(con)
+            except duckdb.Error:
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+        self._version_cache = (0.0, "")
+
+    def expire(self, keep: dt.timedelta | None = None) -> int:
+        """Expire old snapshots now, as each write does after it (see `expire_snapshots`)."""
+        with self._writers_queue(), self._cursor() as con:
+            done = expire_snapshots(con, keep, held=self._held_snapshots())
+        self._version_cache = (0.0, "")
+        return done
+
+    def _held_snapshots(self) -> list[int]:
+        """The snapshots this process's pinned cursors are reading now."""
+        with self._pinned_lock:
+            return [p.snapshot for p in self._pinned if p.users]
 
     def transact(self, fn: Callable[[duckdb.DuckDBPyConnection], T], attempts: int = 5) -> T:
         """Run `fn(con)` in a write transaction, again from the start if the commit was refused."""
@@ -1075,7 +1102,7 @@ class Warehouse:
                     with _transaction(con):
                         self.reset(con)
                         copy_tables(con, stage, ALIAS)
-                    self._compact_quietly(con)
+                    self._tidy_quietly(con)
             finally:
                 with contextlib.suppress(duckdb.Error):
                     con.execute(f"USE {ALIAS}")
@@ -1202,6 +1229,33 @@ def compact(
     return done
 
 
+_EXPIRABLE = f"""
+SELECT snapshot_id FROM (
+    SELECT snapshot_id, lead(snapshot_time::TIMESTAMPTZ) OVER (ORDER BY snapshot_id) AS superseded_at
+    FROM __ducklake_metadata_{ALIAS}.ducklake_snapshot)
+WHERE superseded_at < now() - to_seconds(?::DOUBLE) AND NOT list_contains(?::BIGINT[], snapshot_id)
+ORDER BY snapshot_id"""  # noqa: S608 - the alias is a constant
+
+
+def expire_snapshots(con: duckdb.DuckDBPyConnection, keep: dt.timedelta | None = None,
+                     held: Iterable[int] = ()) -> int:
+    """Expire every snapshot that stopped being the newest more than `keep` ago (default
+    SNAPSHOT_RETENTION), except those in `held`, then delete the data files no remaining snapshot
+    can see. Outside a transaction, in the writers' queue. Returns how many were expired.
+
+    A snapshot's age counts from the next commit, not its own: a reader can take a snapshot only
+    while it is the newest, so one made yesterday and read until a minute ago is kept an hour more.
+    The ids are chosen here, not with DuckLake's `older_than`: on a SQLite catalog, where snapshot
+    times are text, `older_than => now() - INTERVAL 1 HOUR` expired snapshots made seconds before.
+    """
+    keep = SNAPSHOT_RETENTION if keep is None else keep
+    ids = [r[0] for r in con.execute(_EXPIRABLE, [keep.total_seconds(), sorted(held)]).fetchall()]
+    if ids:
+        con.execute(f"CALL ducklake_expire_snapshots({_literal(ALIAS)}, versions => ?)", [ids])
+        con.execute(f"CALL ducklake_cleanup_old_files({_literal(ALIAS)}, cleanup_all => true)")
+    return len(ids)
+
+
 def _stop_inlining(con: duckdb.DuckDBPyConnection) -> None:
     """Rows of small inserts go into data files, not the catalog: DuckLake inlines inserts of a
     few rows into catalog tables by default, and a query then reads every inlined row through the
@@ -1226,10 +1280,19 @@ def compact_all(db: WarehouseLike, progress: Callable[[str], None] = lambda _: N
         progress(f"{sum(before.values()):,} data files in {len(before)} tables; merging")
         con.execute(f"CALL ducklake_rewrite_data_files({_literal(ALIAS)}, delete_threshold => 0.0)")
         compact(con, tiers=(ANY_SIZE,), at=2)
+        expired = expire_snapshots(con, held=wh._held_snapshots())
         after = data_files(con)
     wh._version_cache = (0.0, "")
     return (f"Compacted {wh.label}: {sum(before.values()):,} data files in {len(before)} tables "
-            f"became {sum(after.values()):,}.")
+            f"became {sum(after.values()):,}; {expired:,} snapshots superseded more than "
+            f"{_duration(SNAPSHOT_RETENTION)} ago expired, with the files only they could see.")
+
+
+def _duration(span: dt.timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    if minutes and minutes % 60 == 0:
+        return f"{minutes // 60} hour{'s' if minutes != 60 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def _copy_catalog(catalog: Path) -> Path:

@@ -4,7 +4,12 @@ merges everything. Figures never change; only the number of files does."""
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+
+import duckdb
 import pandas as pd
+import pytest
 
 import kpis
 from etl import warehouse
@@ -100,5 +105,90 @@ def test_etl_compact_merges_every_table_and_changes_no_figure(council, capsys, m
         # superseded returns' facts were deleted rows: the rewritten file holds only current ones
         assert con.execute("SELECT count(DISTINCT submission_id) FROM engagement_facts").fetchone()[0] == 2
     assert after["engagement_rows"] == 1 and after["budget_rows"] == 1
-    assert f"became {sum(after.values()):,}." in out.stdout
+    assert f"became {sum(after.values()):,}; " in out.stdout
+    pd.testing.assert_frame_equal(_figures(council).reset_index(drop=True), before.reset_index(drop=True))
+
+
+def _snapshots(db) -> list[int]:
+    with warehouse.read_only(db) as con:
+        return [r[0] for r in con.execute(
+            f"SELECT snapshot_id FROM __ducklake_metadata_{warehouse.ALIAS}.ducklake_snapshot ORDER BY 1").fetchall()]  # noqa: S608
+
+
+def _files_on_disk_and_in_catalog(db) -> tuple[set[str], set[str]]:
+    """The Parquet files in the data folder, and those the catalog names (data and delete files)."""
+    wh = warehouse.open_warehouse(db)
+    on_disk = {p.name for p in wh.lake_path.rglob("*.parquet")}
+    meta = f"__ducklake_metadata_{warehouse.ALIAS}"
+    with warehouse.read_only(db) as con:
+        named = {r[0].rsplit("/", 1)[-1] for r in con.execute(
+            f"SELECT path FROM {meta}.ducklake_data_file UNION ALL SELECT path FROM {meta}.ducklake_delete_file"  # noqa: S608
+        ).fetchall()}
+    return on_disk, named
+
+
+def test_snapshots_older_than_the_retention_are_expired_with_their_files(place, monkeypatch):
+    db = make_council(place.open())
+    _send_many(db, 4)
+    kept = _snapshots(db)
+    # every snapshot is seconds old: within the hour's retention, none was expired (on a SQLite
+    # catalog DuckLake's own `older_than` would have expired them: snapshot times are text there)
+    assert warehouse.SNAPSHOT_RETENTION == dt.timedelta(hours=1)
+    assert len(kept) >= 8 and kept == list(range(kept[0], kept[-1] + 1))
+    files_before, _ = _files_on_disk_and_in_catalog(db)
+
+    # a reader holding a snapshot keeps it through a write that expires every other old one
+    wh = warehouse.open_warehouse(db)
+    held = kept[-1]
+    monkeypatch.setattr(warehouse, "SNAPSHOT_RETENTION", dt.timedelta(0))
+    with wh.read_pinned(str(held)) as cur:
+        _send_many(db, 1)
+        after = _snapshots(db)
+        assert held in after and kept[0] not in after and len(after) < len(kept)
+        assert cur.execute("SELECT count(*) FROM engagement_rows").fetchone()[0] == 4 * 12  # as it was
+
+    # nothing held: the next tidy leaves only the newest snapshot, and no figure changes
+    figures, count = _figures(db), len(_snapshots(db))
+    assert count >= 2  # the held one and the newest
+    assert wh.expire() == count - 1
+    assert len(_snapshots(db)) == 1
+    pd.testing.assert_frame_equal(_figures(db).reset_index(drop=True), figures.reset_index(drop=True))
+    with warehouse.read_only(db) as con:
+        # the submissions' history is the warehouse's, not DuckLake's: every return sent is kept
+        assert con.execute("SELECT count(*) FROM engagement_rows").fetchone()[0] == 5 * 12
+        with pytest.raises(duckdb.InvalidInputException, match="No snapshot found"):
+            con.execute(f"SELECT count(*) FROM submissions AT (VERSION => {int(kept[0])})").fetchall()  # noqa: S608 - a number
+    on_disk, named = _files_on_disk_and_in_catalog(db)
+    assert on_disk == named  # every file that no remaining snapshot can see was deleted
+    assert len(on_disk) < len(files_before)
+
+
+def test_a_snapshot_is_kept_for_the_retention_after_it_stopped_being_the_newest(place):
+    """A reader takes a snapshot only while it is the newest: its age counts from the next commit."""
+    db = make_council(place.open())
+    wh = warehouse.open_warehouse(db)
+    newest = _snapshots(db)[-1]
+    time.sleep(1.5)  # the newest is now 1.5 s old, and still the newest
+    _send_many(db, 1)
+    wh.expire(dt.timedelta(seconds=1))
+    left = _snapshots(db)
+    assert newest in left  # made 1.5 s ago, superseded just now: kept
+    assert [s for s in left if s < newest] == []  # superseded before it: more than 1 s ago
+    time.sleep(1.2)
+    wh.expire(dt.timedelta(seconds=1))
+    assert newest not in _snapshots(db)
+
+
+def test_etl_compact_expires_old_snapshots(council, capsys, monkeypatch):
+    _send_many(council, 3)
+    assert len(_snapshots(council)) > 3
+    out = etl_in_process(capsys, "compact", "--db", str(council))
+    assert "; 0 snapshots superseded more than 1 hour ago expired" in out.stdout  # all made in this test
+    monkeypatch.setattr(warehouse, "SNAPSHOT_RETENTION", dt.timedelta(0))
+    before = _figures(council)
+    count = len(_snapshots(council))
+    out = etl_in_process(capsys, "compact", "--db", str(council))
+    assert out.returncode == 0, out.stderr
+    assert f"; {count - 1:,} snapshots superseded more than 0 minutes ago expired" in out.stdout
+    assert len(_snapshots(council)) == 1
     pd.testing.assert_frame_equal(_figures(council).reset_index(drop=True), before.reset_index(drop=True))
