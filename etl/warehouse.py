@@ -127,9 +127,10 @@ COMPACT_AT = 8
 # delete file and column statistic a snapshot can still see, so each write reads more catalog as
 # the history grows (705 snapshots made a 100-row return 2.9x slower than into an empty
 # warehouse; BENCHMARKS.md). After each write, the snapshots superseded more than
-# SNAPSHOT_RETENTION ago are expired and the files that only they could see are deleted. A reader needs its snapshot for one
-# query or one pinned page (seconds), a backup for as long as it runs; one that outlives the
-# retention stops with DuckLake's "No snapshot found", never reads a partial snapshot.
+# SNAPSHOT_RETENTION ago are expired and the files that only they could see are deleted. A reader
+# needs its snapshot for one query or one pinned page (seconds), a backup for as long as it runs;
+# one that outlives the retention stops with DuckLake's "No snapshot found", never reads a
+# partial snapshot.
 SNAPSHOT_RETENTION = dt.timedelta(hours=1)
 # Pinned snapshots for the app's reads (see `Warehouse.read_pinned`): a table of up to MIRROR_ROWS
 # rows is copied into memory once per snapshot; bigger tables and these are read from the lake.
@@ -1245,6 +1246,7 @@ def expire_snapshots(con: duckdb.DuckDBPyConnection, keep: dt.timedelta | None =
 
     A snapshot's age counts from the next commit, not its own: a reader can take a snapshot only
     while it is the newest, so one made yesterday and read until a minute ago is kept an hour more.
+
     The ids are chosen here, not with DuckLake's `older_than`: on a SQLite catalog, where snapshot
     times are text, `older_than => now() - INTERVAL 1 HOUR` expired snapshots made seconds before.
     """
