@@ -362,8 +362,7 @@ def warehouse_summary(db: Path) -> dict[str, Any]:
         files = warehouse.data_files(con)  # after the product's own compaction on every write
         counts["data_files"] = sum(files.values())
         counts["most_files_in_a_table"] = max(files.values(), default=0)
-        counts["snapshots"] = con.execute(
-            f"SELECT count(*) FROM __ducklake_metadata_{warehouse.ALIAS}.ducklake_snapshot").fetchone()[0]  # noqa: S608
+        counts["snapshots"] = len(warehouse.snapshot_ids(con))
     # the catalog file(s) and the data folder beside them (`<db>.data`)
     files = [p for p in db.parent.glob(db.name + "*") if p.is_file()]
     files += [p for p in db.parent.glob(db.name + ".data/**/*") if p.is_file()]

@@ -220,8 +220,9 @@ class EngagementReturn(_ReturnBase):
 
 
 def _dimension_fits(df: pd.DataFrame, dimension: str) -> pd.Series:
-    # the groups' sum, unknown where no group is given: column by column (a row-wise
-    # `sum(axis=1, min_count=1)` over nullable columns took 0.25 s per dimension at 1M rows)
+    # the groups' sum, unknown where no group is given, column by column (a row-wise
+    # `sum(axis=1, min_count=1)` over nullable columns: 0.34 s for the four dimensions at 1M rows,
+    # against 0.11 s)
     groups = [df[name] for name in c.DIMENSIONS[dimension]]
     total, given = groups[0].fillna(0), groups[0].notna()
     for group in groups[1:]:

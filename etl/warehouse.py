@@ -1230,12 +1230,18 @@ def compact(
     return done
 
 
-_EXPIRABLE = f"""
+def snapshot_ids(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """The warehouse's DuckLake snapshots, oldest first (each commit adds one; expiry removes them)."""
+    rows = con.execute("SELECT snapshot_id FROM ducklake_snapshots(?) ORDER BY snapshot_id", [ALIAS]).fetchall()
+    return [r[0] for r in rows]
+
+
+_EXPIRABLE = """
 SELECT snapshot_id FROM (
-    SELECT snapshot_id, lead(snapshot_time::TIMESTAMPTZ) OVER (ORDER BY snapshot_id) AS superseded_at
-    FROM __ducklake_metadata_{ALIAS}.ducklake_snapshot)
+    SELECT snapshot_id, lead(snapshot_time) OVER (ORDER BY snapshot_id) AS superseded_at
+    FROM ducklake_snapshots(?))
 WHERE superseded_at < now() - to_seconds(?::DOUBLE) AND NOT list_contains(?::BIGINT[], snapshot_id)
-ORDER BY snapshot_id"""  # noqa: S608 - the alias is a constant
+ORDER BY snapshot_id"""
 
 
 def expire_snapshots(con: duckdb.DuckDBPyConnection, keep: dt.timedelta | None = None,
@@ -1251,7 +1257,7 @@ def expire_snapshots(con: duckdb.DuckDBPyConnection, keep: dt.timedelta | None =
     times are text, `older_than => now() - INTERVAL 1 HOUR` expired snapshots made seconds before.
     """
     keep = SNAPSHOT_RETENTION if keep is None else keep
-    ids = [r[0] for r in con.execute(_EXPIRABLE, [keep.total_seconds(), sorted(held)]).fetchall()]
+    ids = [r[0] for r in con.execute(_EXPIRABLE, [ALIAS, keep.total_seconds(), sorted(held)]).fetchall()]
     if ids:
         con.execute(f"CALL ducklake_expire_snapshots({_literal(ALIAS)}, versions => ?)", [ids])
         con.execute(f"CALL ducklake_cleanup_old_files({_literal(ALIAS)}, cleanup_all => true)")

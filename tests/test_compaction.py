@@ -111,8 +111,7 @@ def test_etl_compact_merges_every_table_and_changes_no_figure(council, capsys, m
 
 def _snapshots(db) -> list[int]:
     with warehouse.read_only(db) as con:
-        return [r[0] for r in con.execute(
-            f"SELECT snapshot_id FROM __ducklake_metadata_{warehouse.ALIAS}.ducklake_snapshot ORDER BY 1").fetchall()]  # noqa: S608
+        return warehouse.snapshot_ids(con)
 
 
 def _files_on_disk_and_in_catalog(db) -> tuple[set[str], set[str]]:
@@ -164,18 +163,21 @@ def test_snapshots_older_than_the_retention_are_expired_with_their_files(place, 
 
 
 def test_a_snapshot_is_kept_for_the_retention_after_it_stopped_being_the_newest(place):
-    """A reader takes a snapshot only while it is the newest: its age counts from the next commit."""
+    """A reader takes a snapshot only while it is the newest: its age counts from the next commit.
+    (Ages only grow, so the retentions below hold however slowly the write runs.)"""
     db = make_council(place.open())
     wh = warehouse.open_warehouse(db)
     newest = _snapshots(db)[-1]
-    time.sleep(1.5)  # the newest is now 1.5 s old, and still the newest
-    _send_many(db, 1)
-    wh.expire(dt.timedelta(seconds=1))
+    time.sleep(2)  # the newest is now 2 s old, and still the newest; the older ones were superseded 2 s ago
+    writing = time.monotonic()
+    _send_many(db, 1)  # supersedes it
+    since = time.monotonic() - writing  # the newest was superseded at most `since` seconds ago
+    wh.expire(dt.timedelta(seconds=since + 1))
     left = _snapshots(db)
-    assert newest in left  # made 1.5 s ago, superseded just now: kept
-    assert [s for s in left if s < newest] == []  # superseded before it: more than 1 s ago
-    time.sleep(1.2)
-    wh.expire(dt.timedelta(seconds=1))
+    assert newest in left  # made more than `since` + 1 s ago, but superseded within it: kept
+    assert [s for s in left if s < newest] == []  # superseded more than `since` + 2 s ago
+    time.sleep(1)
+    wh.expire(dt.timedelta(seconds=0.5))  # the newest one was superseded at least 1 s ago
     assert newest not in _snapshots(db)
 
 
