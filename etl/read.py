@@ -294,7 +294,7 @@ def _read_csv_fast(text: str, delimiter: str, encoding: str, utf8: bytes | None 
     tried first (multi-threaded, Arrow strings without a copy); a file it refuses (an empty line,
     a short row) is tried with pandas' C parser, which keeps both as rows.
     """
-    if "\r" in text.replace("\r\n", ""):
+    if text.count("\r") != text.count("\r\n"):  # a bare CR (without a copy of the text)
         return None
     n_lines = text.count("\n") + 1
     first_cell = re.search(f"[^{re.escape(delimiter)} \t\r\n]", text)
