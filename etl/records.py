@@ -92,9 +92,9 @@ def log_submission(
 
 
 def archive(con: duckdb.DuckDBPyConnection, digest: str, content: bytes) -> None:
-    """Keep the file's bytes (once per content) in the warehouse's archive folder."""
-    if warehouse.archive(con, content) != digest:
-        raise ValueError("the digest does not match the content")
+    """Keep the file's bytes (once per content) in the warehouse's archive folder; `digest` is
+    their SHA-256, computed by the caller (`sha256`) from these very bytes."""
+    warehouse.archive(con, content, digest)
 
 
 def audit(con: duckdb.DuckDBPyConnection, user: str, action: str, detail: str, at: dt.datetime | None = None) -> None:

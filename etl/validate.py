@@ -12,8 +12,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+from pyarrow import default_memory_pool as pa_memory_pool
 
 from etl import contract as c
 from etl import normalise as n
@@ -181,7 +183,12 @@ def _other_separator_lines(raw: RawTable) -> list[Problem]:
         return []
     other = ";" if raw.delimiter == "," else ","
     first = raw.rows[0].fillna("")
-    candidates = raw.rows[(first.str.count(other) >= 2).to_numpy()]
+    some = first.str.contains(other, regex=False).to_numpy(dtype=bool)  # 8 ms a million cells
+    if not some.any():
+        return []
+    at = np.flatnonzero(some)  # counted only where the other separator is at all (50 ms a million)
+    some[at] = (first.iloc[at].str.count(other) >= 2).to_numpy(dtype=bool)
+    candidates = raw.rows[some]
     if candidates.empty:
         return []
     rest = candidates.drop(columns=0).fillna("")
@@ -359,6 +366,7 @@ def validate_table(
             cell_errors.update((p.line, name) for p in bad if p.line is not None)
             typed[name] = values
     frame = pd.DataFrame(typed, index=raw.rows.index, copy=False)
+    pa_memory_pool().release_unused()  # the text of the columns parsed, before pandera's copies
     token = CONTEXT.set(context)
     try:
         absent = {name for name, _, _ in columns if name not in positions}

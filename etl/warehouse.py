@@ -97,6 +97,7 @@ import time
 import urllib.parse
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -985,8 +986,11 @@ class Warehouse:
         _OWNERS[id(con)] = (self, preview)
         try:
             yield
+            _archives_written(con)  # every file the write names is on disk before it commits
         finally:
             _OWNERS.pop(id(con), None)
+            with contextlib.suppress(Exception):  # a failed write: none is still being written after it
+                _archives_written(con)
 
     @contextlib.contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -1117,9 +1121,10 @@ class Warehouse:
             raise ValueError(f"not a SHA-256 digest: {digest!r}")
         return self.archive_path / digest[:2] / digest
 
-    def archive(self, content: bytes) -> str:
-        """Keep a file's original bytes (once per content); return its SHA-256."""
-        digest = hashlib.sha256(content).hexdigest()
+    def archive(self, content: bytes, digest: str | None = None) -> str:
+        """Keep a file's original bytes (once per content); return its SHA-256 (`digest`, when the
+        caller has just computed it from these bytes)."""
+        digest = digest or hashlib.sha256(content).hexdigest()
         target = self._archive_file(digest)
         if target.exists() and target.stat().st_size == len(content):
             return digest
@@ -1171,6 +1176,17 @@ class _Pinned:
 
 
 _OWNERS: dict[int, tuple[Warehouse, bool]] = {}
+# Archived originals being written beside an open write, by connection: written while the write
+# stores its rows (a 100 MB file's write and fsync take a quarter of a second), awaited before
+# it commits.
+_ARCHIVING: dict[int, list[Future[str]]] = {}
+_ARCHIVER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="archive")
+
+
+def _archives_written(con: duckdb.DuckDBPyConnection) -> None:
+    """Wait for the archive files of `con`'s write; raise the first failure."""
+    for pending in _ARCHIVING.pop(id(con), []):
+        pending.result()
 # (device, inode) of every file this process has seen to be a SQLite catalog (see _embedded_state).
 _SQLITE_CATALOGS: set[tuple[int, int]] = set()
 
@@ -1331,18 +1347,21 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def archive(con: duckdb.DuckDBPyConnection, content: bytes) -> str:
-    """Inside `write()`: archive a file's bytes and list it in `files`; return its SHA-256.
+def archive(con: duckdb.DuckDBPyConnection, content: bytes, digest: str | None = None) -> str:
+    """Inside `write()`: archive a file's bytes and list it in `files`; return its SHA-256
+    (`digest`, when the caller has just computed it from these bytes).
 
-    Inside `preview()` nothing is kept (the digest is still returned).
+    The file is written beside the rest of the write and is on disk before the write commits (a
+    failure to write it fails the write). Inside `preview()` nothing is kept (the digest is still
+    returned).
     """
     owner = _OWNERS.get(id(con))
     if owner is None:
         raise WarehouseError("archive() needs a connection from Warehouse.write() or preview().")
     wh, preview = owner
-    digest = hashlib.sha256(content).hexdigest()
+    digest = digest or hashlib.sha256(content).hexdigest()
     if not preview:
-        wh.archive(content)
+        _ARCHIVING.setdefault(id(con), []).append(_ARCHIVER.submit(wh.archive, content, digest))
     con.execute(
         "INSERT INTO files SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM files WHERE sha256 = ?)",
         [digest, len(content), digest],
