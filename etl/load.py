@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import duckdb
@@ -87,14 +88,24 @@ def precheck(
 ) -> Prechecked:
     """Read and validate a return on the latest snapshot, before taking the writers' lock."""
     progress("reading and checking")
+    hashing = _HASHER.submit(sha256, content)  # hashlib lets go of the GIL: hashed while read
     with warehouse.read_only(db) as cur:
         ref = read_reference(cur, quarter)  # the wards of the quarter's ward set
         current = _current(cur, return_type, directorate, quarter)
-    digest = sha256(content)
-    if current and current[1] == digest:  # an identical re-send needs no check
-        return Prechecked(ref, digest, None, content)
-    return Prechecked(ref, digest, check_return_against(ref, return_type, directorate, quarter, content, file_name),
-                      content)
+        size = _size(cur, current[1]) if current else None
+    if size == len(content) and hashing.result() == current[1]:  # an identical re-send needs no check
+        return Prechecked(ref, current[1], None, content)
+    checked = check_return_against(ref, return_type, directorate, quarter, content, file_name)
+    return Prechecked(ref, hashing.result(), checked, content)
+
+
+_HASHER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sha256")
+
+
+def _size(con: duckdb.DuckDBPyConnection, digest: str) -> int | None:
+    """The size in bytes of the archived file of `digest` (None if it is not listed)."""
+    row = con.execute("SELECT max(size_bytes) FROM files WHERE sha256 = ?", [digest]).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
 
 
 def _current(con: duckdb.DuckDBPyConnection, return_type: str, directorate: str, quarter: str) -> tuple[int, str] | None:
