@@ -27,7 +27,7 @@ from etl.plausibility import warnings_for
 from etl.read import ReadError, read_table
 from etl.records import Outcome, Progress, archive, audit, log_submission, now, quiet, sha256
 from etl.reference import read_reference
-from etl.validate import Problem, Reference, Validated, validate_return
+from etl.validate import Problem, Reference, Validated, validate_return, warm_up
 from etl.warehouse import WarehouseLike
 from kpis import facts
 
@@ -53,6 +53,7 @@ def check_return_against(
     file_name: str = "",
 ) -> Validated | list[Problem]:
     """`check_return` against a reference already read (no connection, so outside any lock)."""
+    warm_up()  # pandera made ready while the file is read
     try:
         raw = read_table(content, file_name, sheet=return_type)
     except ReadError as exc:

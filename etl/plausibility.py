@@ -44,9 +44,9 @@ def participation_warnings(
     """More participants than residents, per ward and for the whole return (pure)."""
     out: list[str] = []
     taking_part = frame["participants_total"]  # the two columns only: a big return is not copied whole
-    counted = taking_part.notna()
-    in_ward = counted & frame["ward_code"].notna()
-    by_ward = taking_part[in_ward].groupby(frame["ward_code"][in_ward]).sum()
+    # grouped as they are (a blank ward is no group, a blank count adds nothing): masking a
+    # million rows first cost 0.4 s
+    by_ward = taking_part.groupby(frame["ward_code"], dropna=True).sum()
     for code, people in by_ward.items():
         name, residents = populations.get(str(code), (str(code), 0))
         if residents and people * 1000 / residents > PER_1000_LIMIT:
@@ -55,7 +55,7 @@ def participation_warnings(
                 f"({people * 1000 / residents:,.1f} per 1,000 residents, above {PER_1000_LIMIT:,}). "
                 "Check participants_total: is a figure repeated or a total entered on every row?"
             )
-    total = int(taking_part[counted].sum())
+    total = int(taking_part.sum())
     if council_population and total > council_population:
         out.append(
             f"{total:,} participants in all, more than the council's {council_population:,} residents "
