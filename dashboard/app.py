@@ -27,6 +27,10 @@ st.set_page_config(
 loading = st.empty()
 loading.markdown("Loading the dashboard…")
 
+from etl.memory import use_jemalloc  # noqa: E402
+
+use_jemalloc()  # an upload is read and checked in this process (etl/memory.py)
+
 from dashboard import auth, data, state, theme  # noqa: E402,F401  (theme registers the Plotly template)
 from etl.quarters import quarters_between  # noqa: E402
 from etl.warehouse import WarehouseError  # noqa: E402
