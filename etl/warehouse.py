@@ -508,6 +508,8 @@ class Warehouse:
         self._root: duckdb.DuckDBPyConnection | None = None
         self._lock_con: duckdb.DuckDBPyConnection | None = None
         self._version_cache: tuple[float, str] = (0.0, "")
+        # the embedded catalog's files as last seen, when, and the snapshot id read then
+        self._catalog_seen: tuple[tuple[int, ...], float, str] | None = None
         self._tmp_seq = itertools.count()
         self._frozen_lock = threading.Lock()
         self._frozen_catalog: Path | None = None  # a read-only folder's catalog, copied (see _readable_catalog)
@@ -905,6 +907,10 @@ class Warehouse:
         assert self.catalog_path is not None
         if self._embedded_state() == "missing":
             return "missing"
+        stamp = self._catalog_stamp()
+        seen = self._catalog_seen
+        if stamp is not None and seen is not None and seen[0] == stamp and time.monotonic() - seen[1] < 1.0:
+            return seen[2]
 
         def ask() -> str:
             with self._cursor() as cur:
@@ -913,9 +919,30 @@ class Warehouse:
             return str(row[0])
 
         try:
-            return self._retry_busy(ask)
+            value = self._retry_busy(ask)
         except (duckdb.Error, WarehouseError):
             return "unreadable"
+        self._catalog_seen = (stamp, time.monotonic(), value) if stamp is not None else None
+        return value
+
+    def _catalog_stamp(self) -> tuple[int, ...] | None:
+        """The size and change time of the embedded catalog and its write-ahead log, if both have
+        stood unchanged for `_SETTLED_NS`; else None (ask the catalog).
+
+        Every commit writes to the log (or, at a checkpoint, the file), so while the stamp is the
+        one taken before the catalog was last asked, no commit has landed since: the snapshot id
+        read then is still the newest (kept at most a second). A file's change time ticks
+        coarsely (a few ms), so a stamp only counts once it is `_SETTLED_NS` old: a commit after
+        it then has a later time. Asking the catalog costs 6 ms; a page asks on every rerun.
+        """
+        catalog = self._readable_catalog()
+        try:
+            stats = [os.stat(path) for path in (catalog, catalog.with_name(catalog.name + "-wal"))]
+        except OSError:
+            return None
+        if time.time_ns() - max(st.st_mtime_ns for st in stats) < _SETTLED_NS:
+            return None
+        return tuple(v for st in stats for v in (st.st_ino, st.st_size, st.st_mtime_ns))
 
     @staticmethod
     def _retry_busy(fn: Callable[[], T], attempts: int = 8) -> T:
@@ -1176,6 +1203,7 @@ class _Pinned:
 
 
 _OWNERS: dict[int, tuple[Warehouse, bool]] = {}
+_SETTLED_NS = 50_000_000  # a catalog file's change time this old is after any commit's (see _catalog_stamp)
 # Archived originals being written beside an open write, by connection: written while the write
 # stores its rows (a 100 MB file's write and fsync take a quarter of a second), awaited before
 # it commits.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import textwrap
+import time
 from pathlib import Path
 
 import duckdb
@@ -41,6 +42,35 @@ def test_a_write_commits_whole_or_not_at_all(any_council):
     assert wh.version != version
     with wh.read() as con:
         assert con.execute("SELECT count(*) FROM audit_log WHERE detail = 'kept'").fetchone() == (1,)
+
+
+def test_the_embedded_version_sees_every_commit_of_another_instance_at_once(tmp_path):
+    """The embedded version is asked of the catalog only when its files changed: a commit by
+    another instance (another process, in service) is seen by the very next call, however soon
+    after the last one; unchanged files answer without asking."""
+    mine = warehouse.Warehouse(make_council(tmp_path / "w.duckdb"))
+    other = warehouse.Warehouse(tmp_path / "w.duckdb")
+    asked = []
+    original = warehouse.Warehouse._retry_busy
+    mine._retry_busy = lambda fn, *a: asked.append(1) or original(fn, *a)  # count the catalog's answers
+    try:
+        for i in range(12):
+            before = mine.version
+            time.sleep(0.06 if i % 2 else 0.0)  # settled stamps and fresh ones alike
+            assert mine.version == before  # nothing committed: the same snapshot
+            with other.write() as con:
+                con.execute("INSERT INTO audit_log VALUES (now()::TIMESTAMP, 'x', 'test', ?)", [str(i)])
+            assert mine.version != before, f"commit {i} not seen"
+            with mine.read_pinned() as cur:  # and a read with no version reads it
+                assert cur.execute("SELECT count(*) FROM audit_log WHERE detail = ?", [str(i)]).fetchone() == (1,)
+        asked.clear()
+        time.sleep(0.06)
+        first = mine.version
+        assert [mine.version for _ in range(20)] == [first] * 20
+        assert len(asked) <= 1  # unchanged, settled files: the catalog is not asked again
+    finally:
+        other.close()
+        mine.close()
 
 
 def test_preview_is_a_transaction_that_is_rolled_back(any_council):
