@@ -23,6 +23,7 @@ from etl.read import RawTable, blank_in_every
 from etl.schemas import CONTEXT, REFERENCE_MODELS, RETURN_MODELS, Context, columns_of
 
 PARSE_THREADS = 2  # this product's machines have 2 cores; more threads only contend
+PARALLEL_ROWS = 20_000  # a smaller file's columns are parsed one by one (a thread costs more)
 ANNOTATION_COLUMN = "problems"  # the column the app adds to a rejected file (dashboard.submission.annotate)
 
 
@@ -353,11 +354,11 @@ def validate_table(
         name, kind, text = item
         return name, *_parse_column(parsers[kind], text)
 
-    # Columns are parsed two at a time: the passes over a column's cells (Arrow's hashing and
-    # takes, numpy's) release the GIL, so a big file uses both cores. Each worker reads only the
-    # column it was given; `raw.rows` is changed here, in this thread alone.
+    # A big file's columns are parsed two at a time: the passes over a column's cells (Arrow's
+    # hashing and takes, numpy's) release the GIL, so it uses both cores. Each worker reads only
+    # the column it was given; `raw.rows` is changed here, in this thread alone.
     with ThreadPoolExecutor(max_workers=PARSE_THREADS) as pool:
-        parsed = pool.map(parse, texts)
+        parsed = pool.map(parse, texts) if len(raw.rows) >= PARALLEL_ROWS else map(parse, texts)
         del texts  # each column's text is let go as it is parsed
         for name, values, reasons, kept in parsed:
             if name in positions:  # the file's text of this column, from here on only as kept

@@ -328,3 +328,29 @@ def test_each_directorate_spelling_means_one_directorate(text, line, column):
 def test_a_short_name_may_equal_its_own_name():
     text = "directorate,short_name\nPlace,place\nAdults and Health,ADH\n"
     assert validate_reference(read_table(text.encode()), "directorates", Reference()).ok
+
+
+def test_a_big_files_columns_parsed_side_by_side_give_what_one_by_one_gives(monkeypatch):
+    """Over PARALLEL_ROWS rows the columns are parsed on two threads: the same typed rows and the
+    same problems, in the same order, as parsing them one by one."""
+    import etl.validate as v
+
+    good = f"ADH,{Q},A{{i}},{{day:02d}}/08/2025,{{ward}},survey,options,10,{DEMOGRAPHICS_OK},yes"
+    wards = ["E05000001", "Castle Quay", "", "E05000003"]
+    rows = [good.format(i=i, day=1 + i % 28, ward=wards[i % 4]) for i in range(25_000)]
+    rows[10] = rows[10].replace(",survey,", ",surveys,")  # an enum misspelt
+    rows[5_000] = rows[5_000].replace("/08/2025", "/13/2025")  # no such month
+    rows[12_345] = rows[12_345].replace(",10,", ",ten,", 1)  # not a number
+    rows[20_000] = rows[20_001]  # a repeated activity
+    rows[24_999] = rows[24_999].replace("E05000003", "E05999999")  # not a ward here
+    text = engagement(*rows)
+
+    side_by_side = check("engagement", text)
+    monkeypatch.setattr(v, "PARALLEL_ROWS", 10**9)
+    one_by_one = check("engagement", text)
+
+    assert len(side_by_side.frame) == 25_000
+    assert side_by_side.problems == one_by_one.problems
+    assert {(p.line, p.column) for p in side_by_side.problems} >= {
+        (12, "method"), (5_002, "activity_date"), (12_347, "participants_total"), (25_001, "ward_code")}
+    pd.testing.assert_frame_equal(side_by_side.frame, one_by_one.frame)
