@@ -74,7 +74,7 @@ class Prechecked:
     ref: Reference
     digest: str
     checked: Validated | list[Problem] | None  # None: an identical re-send, nothing to check
-    content: bytes = field(default=b"", repr=False)  # the bytes checked (their digest is reused)
+    content: bytes = field(repr=False)  # the bytes checked (store_return reuses their digest)
 
 
 def precheck(

@@ -1,11 +1,15 @@
 """How this process allocates memory for Arrow: set once by the entry points (`python -m etl`,
 the app), before a file is read. Library use of `etl` changes nothing."""
 
+import functools
 import os
 
 import pyarrow
 
+JEMALLOC_DECAY_MS = 200
 
+
+@functools.cache  # once a process: the app's script runs again on every rerun
 def use_jemalloc() -> None:
     """Arrow allocates from jemalloc, unless ARROW_DEFAULT_MEMORY_POOL says otherwise, and hands
     freed pages back to the system after 200 ms.
@@ -23,7 +27,3 @@ def use_jemalloc() -> None:
         pyarrow.jemalloc_set_decay_ms(JEMALLOC_DECAY_MS)
     except (NotImplementedError, AttributeError):  # a pyarrow built without jemalloc: its default
         pass
-
-
-JEMALLOC_DECAY_MS = 200
-

@@ -1203,20 +1203,9 @@ class _Pinned:
 
 
 _OWNERS: dict[int, tuple[Warehouse, bool]] = {}
-_SETTLED_NS = 50_000_000  # a catalog file's change time this old is after any commit's (see _catalog_stamp)
-# Archived originals being written beside an open write, by connection: written while the write
-# stores its rows (a 100 MB file's write and fsync take a quarter of a second), awaited before
-# it commits.
-_ARCHIVING: dict[int, list[Future[str]]] = {}
-_ARCHIVER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="archive")
-
-
-def _archives_written(con: duckdb.DuckDBPyConnection) -> None:
-    """Wait for the archive files of `con`'s write; raise the first failure."""
-    for pending in _ARCHIVING.pop(id(con), []):
-        pending.result()
 # (device, inode) of every file this process has seen to be a SQLite catalog (see _embedded_state).
 _SQLITE_CATALOGS: set[tuple[int, int]] = set()
+_SETTLED_NS = 50_000_000  # a catalog file's change time this old is after any commit's (see _catalog_stamp)
 
 
 # Every table's current data files, from DuckLake's catalog tables (the alias is a constant).
@@ -1373,6 +1362,19 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+# Archived originals being written beside an open write, by connection: written while the write
+# stores its rows (a 100 MB file's write and fsync take a quarter of a second), awaited before
+# it commits (`Warehouse._owned`).
+_ARCHIVING: dict[int, list[Future[str]]] = {}
+_ARCHIVER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="archive")
+
+
+def _archives_written(con: duckdb.DuckDBPyConnection) -> None:
+    """Wait for the archive files of `con`'s write; raise the first failure."""
+    for pending in _ARCHIVING.pop(id(con), []):
+        pending.result()
 
 
 def archive(con: duckdb.DuckDBPyConnection, content: bytes, digest: str | None = None) -> str:
